@@ -1,0 +1,17 @@
+# GPU image: PyTorch with CUDA comes from the base; only the project is installed on top.
+FROM pytorch/pytorch:2.9.1-cuda12.8-cudnn9-runtime
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY engine ./engine
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 10001 stylebot
+
+USER stylebot
+CMD ["python", "-m", "bot"]

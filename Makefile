@@ -1,0 +1,31 @@
+# Two commands a newcomer needs: `make run` and `make test`. Each creates .venv on first
+# use and reinstalls only when pyproject.toml changes (the stamp files below).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test bench lint clean
+
+run: $(VENV)/.stamp-base
+	$(BIN)/python -m bot
+
+test: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.stamp-bench
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+lint: $(VENV)/.stamp-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+
+# `base` installs the runtime only; any other name is an extra from pyproject.toml.
+$(VENV)/.stamp-%: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		--editable '.$(if $(filter base,$*),,[$*])'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) benchmarks/out .pytest_cache .ruff_cache
