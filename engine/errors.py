@@ -1,0 +1,20 @@
+"""Typed engine errors whose messages are safe and readable to show to an end user."""
+
+
+class EngineError(Exception):
+    """Base class: anything the engine refuses or cannot do, explained in plain words."""
+
+
+class ImageError(EngineError):
+    """An input image is unreadable, too small, too large or of an unsupported kind."""
+
+
+class WeightsError(EngineError):
+    """The VGG19 weights could not be loaded (offline download, bad file, wrong layout)."""
+
+
+class Cancelled(EngineError):
+    """The caller's cancel event was set; the run stopped and freed its memory."""
+
+    def __init__(self, message: str = "The job was cancelled.") -> None:
+        super().__init__(message)

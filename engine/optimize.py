@@ -1,0 +1,333 @@
+"""The optimisation loop: coarse-to-fine scales, L-BFGS or Adam, progress and cancellation."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from torch import nn
+
+from . import images
+from .errors import Cancelled, EngineError
+from .losses import ContentLoss, StyleLoss, gram, tv_loss
+from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Progress, Result, StyleOptions
+from .vgg import VGG19Features, canonical_layer, get_model
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Progress], None]
+OOM_RETRY_SCALE = 0.7
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; an explicit CUDA device must exist."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from error
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise EngineError("A GPU (CUDA) was asked for, but none is available here.")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise EngineError(
+                f"There is no GPU {name}; this machine has {torch.cuda.device_count()}."
+            )
+    elif device.type != "cpu":
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def warm_up(device: str = "auto", weights: str = "bundled", pooling: str = "max") -> str:
+    """Load the model now so the first job does not pay for it; returns the device used."""
+    resolved = resolve_device(device)
+    get_model(resolved, weights, pooling)  # type: ignore[arg-type]
+    return str(resolved)
+
+
+@dataclass(frozen=True)
+class Scale:
+    size: tuple[int, int]  # (width, height)
+    steps: int
+
+
+def plan_scales(
+    content_size: tuple[int, int], options: StyleOptions, max_side: int, steps: int
+) -> list[Scale]:
+    """Long sides doubling up to the output size; coarse scales are cheap: more steps there."""
+    width, height = content_size
+    long_side = min(max_side, max(width, height))
+    sides = [long_side]
+    multiscale = options.multiscale
+    if multiscale is None:
+        multiscale = long_side >= 2 * options.min_scale
+    while multiscale and sides[0] // 2 >= options.min_scale:
+        sides.insert(0, sides[0] // 2)
+    shares = [2.0] * (len(sides) - 1) + [1.0]
+    counts = [max(1, math.floor(steps * share / sum(shares))) for share in shares]
+    counts[-1] += steps - sum(counts)
+    final = _scaled(content_size, long_side / max(width, height))
+    return [
+        Scale(_scaled(final, side / long_side), count)
+        for side, count in zip(sides, counts, strict=True)
+        if count > 0
+    ]
+
+
+def _scaled(size: tuple[int, int], factor: float) -> tuple[int, int]:
+    return max(1, round(size[0] * factor)), max(1, round(size[1] * factor))
+
+
+class Objective(nn.Module):
+    """Weighted content + style + TV loss of one scale, its targets computed once."""
+
+    def __init__(
+        self,
+        model: VGG19Features,
+        content: torch.Tensor,
+        styles: Sequence[torch.Tensor],
+        options: StyleOptions,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.content_layers = [canonical_layer(name) for name in options.content_layers]
+        self.style_layers = [canonical_layer(name) for name in options.style_layers]
+        self.layers = sorted(set(self.content_layers + self.style_layers))
+        layer_weights = options.style_layer_weights or (1.0,) * len(self.style_layers)
+        self.style_layer_weights = [w / sum(layer_weights) for w in layer_weights]
+        blend = options.style_blend_weights or (1.0,) * len(styles)
+        if len(blend) != len(styles):
+            raise ValueError("style_blend_weights needs one weight per style image")
+        blend = [w / sum(blend) for w in blend]
+        self.content_weight = options.content_weight
+        self.style_weight = options.resolved_style_weight
+        self.tv_weight = options.tv_weight
+        with torch.no_grad():
+            content_features = model(content, self.content_layers)
+            self.content_losses = nn.ModuleList(
+                ContentLoss(content_features[name]) for name in self.content_layers
+            )
+            targets = {name: 0.0 for name in self.style_layers}
+            for weight, style in zip(blend, styles, strict=True):
+                features = model(style, self.style_layers)
+                for name in self.style_layers:
+                    targets[name] = targets[name] + weight * gram(features[name])
+            self.style_losses = nn.ModuleList(
+                StyleLoss(targets[name]) for name in self.style_layers
+            )
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        features = self.model(image, self.layers)
+        content = sum(
+            loss(features[name])
+            for name, loss in zip(self.content_layers, self.content_losses, strict=True)
+        )
+        content = content / len(self.content_layers)
+        style = sum(
+            weight * loss(features[name])
+            for name, weight, loss in zip(
+                self.style_layers, self.style_layer_weights, self.style_losses, strict=True
+            )
+        )
+        tv = tv_loss(image)
+        parts = {
+            "content": self.content_weight * content,
+            "style": self.style_weight * style,
+            "tv": self.tv_weight * tv,
+        }
+        total = parts["content"] + parts["style"] + parts["tv"]
+        parts["total"] = total
+        return total, parts
+
+
+def stylize(
+    content: Image.Image,
+    style: Image.Image | Sequence[Image.Image],
+    options: StyleOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Result:
+    """Paint ``content`` in the style of ``style`` (one image or several to blend)."""
+    options = options or StyleOptions()
+    device = resolve_device(options.device)
+    content = images.load_image(content)
+    styles = [images.load_image(s) for s in ([style] if isinstance(style, Image.Image) else style)]
+    if not styles:
+        raise ValueError("at least one style image is needed")
+    max_side = options.max_side or DEFAULT_MAX_SIDE[device.type]
+    steps = options.steps or DEFAULT_STEPS[device.type]
+    try:
+        return _run(content, styles, options, device, max_side, steps, on_progress, cancel)
+    except torch.OutOfMemoryError:
+        _release(device)
+        smaller = int(max_side * OOM_RETRY_SCALE)
+        logger.warning("Out of GPU memory at %d px; retrying once at %d px", max_side, smaller)
+        try:
+            result = _run(content, styles, options, device, smaller, steps, on_progress, cancel)
+        except torch.OutOfMemoryError as error:
+            _release(device)
+            raise EngineError("The GPU ran out of memory, even at a smaller size.") from error
+        note = f"Made at {smaller} px instead of {max_side} px: the GPU ran out of memory."
+        return dataclasses.replace(result, note=note)
+
+
+def _release(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _initial_image(
+    options: StyleOptions,
+    content: torch.Tensor,
+    style: Image.Image,
+    size: tuple[int, int],
+    device: torch.device,
+) -> torch.Tensor:
+    if options.init == "content":
+        return content.clone()
+    if options.init == "style":
+        return images.to_tensor(style.resize(size, Image.Resampling.LANCZOS), device)
+    generator = torch.Generator().manual_seed(options.seed if options.seed is not None else 0)
+    return torch.rand(content.shape, generator=generator).to(device)
+
+
+def _make_optimizer(options: StyleOptions, image: torch.Tensor) -> torch.optim.Optimizer:
+    if options.optimizer == "adam":
+        return torch.optim.Adam([image], lr=options.resolved_lr)
+    return torch.optim.LBFGS([image], lr=options.resolved_lr, max_iter=1, history_size=50)
+
+
+def _run(
+    content: Image.Image,
+    styles: list[Image.Image],
+    options: StyleOptions,
+    device: torch.device,
+    max_side: int,
+    steps: int,
+    on_progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> Result:
+    started = time.perf_counter()
+    if options.seed is not None:
+        torch.manual_seed(options.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    model = get_model(device, options.weights, options.pooling)
+    scales = plan_scales(content.size, options, max_side, steps)
+    total = sum(scale.steps for scale in scales)
+    work = [scale.steps * scale.size[0] * scale.size[1] for scale in scales]
+    image: torch.Tensor | None = None
+    parts: dict[str, torch.Tensor] = {}
+    try:
+        for index, scale in enumerate(scales):
+            content_t = images.to_tensor(
+                content.resize(scale.size, Image.Resampling.LANCZOS), device
+            )
+            style_area = scale.size[0] * scale.size[1] * options.style_scale**2
+            style_ts = [images.to_tensor(images.fit_area(s, style_area), device) for s in styles]
+            if options.preserve_colors:
+                style_ts = [images.match_colors(s, content_t) for s in style_ts]
+            objective = Objective(model, content_t, style_ts, options)
+            if image is None:
+                image = _initial_image(options, content_t, styles[0], scale.size, device)
+            else:
+                image = images.resize_tensor(image, scale.size)
+            del content_t, style_ts
+            done_before = sum(s.steps for s in scales[:index])
+
+            def report(
+                local_step: int,
+                iterate: torch.Tensor,
+                losses: dict[str, torch.Tensor],
+                index: int = index,
+                scale: Scale = scale,
+                done_before: int = done_before,
+            ) -> None:
+                done = done_before + local_step + 1
+                if on_progress is None or (
+                    done % options.progress_every and local_step + 1 < scale.steps
+                ):
+                    return
+                work_done = sum(work[:index]) + (local_step + 1) * work[index] / scale.steps
+                elapsed = time.perf_counter() - started
+                on_progress(
+                    Progress(
+                        step=done,
+                        total=total,
+                        scale=index,
+                        scales=len(scales),
+                        size=scale.size,
+                        losses={k: float(v) for k, v in losses.items()},
+                        elapsed=elapsed,
+                        eta=elapsed * (sum(work) - work_done) / work_done,
+                        preview=_preview(iterate),
+                    )
+                )
+
+            image, parts = _descend(objective, image, scale.steps, options, cancel, report)
+            del objective
+        assert image is not None
+        result_image = images.to_image(image)
+        if options.preserve_colors:
+            result_image = images.keep_luminance_only(result_image, content)
+        return Result(
+            image=result_image,
+            options=options,
+            steps=total,
+            elapsed=time.perf_counter() - started,
+            losses={k: float(v) for k, v in parts.items()},
+            device=str(device),
+        )
+    finally:
+        # Drop the iterate now, even when cancelled or out of memory.
+        image = None
+        _release(device)
+
+
+StepCallback = Callable[[int, torch.Tensor, dict[str, torch.Tensor]], None]
+
+
+def _descend(
+    objective: Objective,
+    image: torch.Tensor,
+    steps: int,
+    options: StyleOptions,
+    cancel: threading.Event | None,
+    after_step: StepCallback,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Optimise the pixels of one scale; checks ``cancel`` before every step."""
+    image = image.detach().contiguous().requires_grad_(True)
+    optimizer = _make_optimizer(options, image)
+    parts: dict[str, torch.Tensor] = {}
+
+    def closure() -> torch.Tensor:
+        nonlocal parts
+        optimizer.zero_grad(set_to_none=True)
+        total, losses = objective(image)
+        total.backward()
+        parts = {name: value.detach() for name, value in losses.items()}
+        return total
+
+    for local_step in range(steps):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        optimizer.step(closure)
+        if options.optimizer == "adam":
+            with torch.no_grad():
+                image.clamp_(0, 1)
+        after_step(local_step, image, parts)
+    return image.detach(), parts
+
+
+def _preview(image: torch.Tensor) -> Callable[[], Image.Image]:
+    """A snapshot now, decoded only if someone looks: the loop goes on changing ``image``."""
+    snapshot = image.detach().clone()
+    return lambda: images.to_image(snapshot)
