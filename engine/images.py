@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 from .errors import ImageError
 
 #: Formats worth decoding from strangers; everything else is refused before parsing.
-FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")  # JPEG covers MPO (phone photos)
 MIN_SIDE = 32
 MAX_PIXELS = 50_000_000  # a 50 MP photo is fine; more is a decompression bomb or a panorama
 MAX_BYTES = 50 * 1024 * 1024
@@ -33,8 +33,12 @@ def load_image(source: ImageSource, *, max_side: int | None = None) -> Image.Ima
         if len(source) > MAX_BYTES:
             raise ImageError("This file is too large (over 50 MB).")
         source = io.BytesIO(source)
-    elif isinstance(source, str | Path) and Path(source).stat().st_size > MAX_BYTES:
-        raise ImageError("This file is too large (over 50 MB).")
+    elif isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"There is no image file at {path}.")
+        if path.stat().st_size > MAX_BYTES:
+            raise ImageError("This file is too large (over 50 MB).")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -46,7 +50,7 @@ def load_image(source: ImageSource, *, max_side: int | None = None) -> Image.Ima
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError("This image has too many pixels to process safely.") from error
+        raise ImageError("This image is too large to process safely.") from error
     except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError) as error:
         raise ImageError(
             "I could not read this image. Please send a JPEG, PNG or WebP picture."

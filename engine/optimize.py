@@ -320,9 +320,8 @@ def _descend(
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         optimizer.step(closure)
-        if options.optimizer == "adam":
-            with torch.no_grad():
-                image.clamp_(0, 1)
+        with torch.no_grad():  # keep a displayable image: clipping at the end would distort it
+            image.clamp_(0, 1)
         after_step(local_step, image, parts)
     return image.detach(), parts
 

@@ -1,0 +1,180 @@
+"""``stylize CONTENT STYLE [STYLE ...] -o OUT.png``: the engine from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import EngineError, Progress, StyleOptions, load_image, stylize
+from .lossplot import plot_losses
+from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Strength
+
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(StyleOptions)}
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stylize",
+        description="Paint CONTENT in the style of STYLE (Gatys et al. neural style transfer).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = parser.add_argument
+    add("content", type=Path, help="the photo to repaint")
+    add("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s); several are blended")
+    add("-o", "--output", type=Path, required=True, help="where to write the PNG")
+    add("--strength", choices=[s.value for s in Strength], default=DEFAULTS["strength"].value)
+    add(
+        "--style-weight",
+        type=float,
+        default=None,
+        help="explicit style weight (overrides --strength)",
+    )
+    add("--content-weight", type=float, default=DEFAULTS["content_weight"])
+    add("--tv-weight", type=float, default=DEFAULTS["tv_weight"], help="total-variation weight")
+    add("--content-layers", type=_names, default=DEFAULTS["content_layers"], help="comma-separated")
+    add("--style-layers", type=_names, default=DEFAULTS["style_layers"], help="comma-separated")
+    add("--style-layer-weights", type=_floats, default=None, help="one per style layer")
+    add("--style-blend-weights", type=_floats, default=None, help="one per style image")
+    add(
+        "--max-side",
+        type=int,
+        default=None,
+        help=f"longest side of the result (default: {DEFAULT_MAX_SIDE['cpu']} on CPU, "
+        f"{DEFAULT_MAX_SIDE['cuda']} on GPU)",
+    )
+    add(
+        "--steps",
+        type=int,
+        default=None,
+        help=f"optimisation steps over all scales (default: {DEFAULT_STEPS['cpu']} on CPU, "
+        f"{DEFAULT_STEPS['cuda']} on GPU)",
+    )
+    add("--optimizer", choices=["lbfgs", "adam"], default=DEFAULTS["optimizer"])
+    add("--lr", type=float, default=None, help="learning rate (default: 1 for L-BFGS, 0.02 Adam)")
+    add("--init", choices=["content", "noise", "style"], default=DEFAULTS["init"])
+    add("--pooling", choices=["max", "avg"], default=DEFAULTS["pooling"])
+    add(
+        "--multiscale",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="coarse-to-fine (default: on when the result is at least twice --min-scale)",
+    )
+    add("--min-scale", type=int, default=DEFAULTS["min_scale"], help="long side of coarsest scale")
+    add("--preserve-colors", action="store_true", help="keep the content photo's colours")
+    add(
+        "--style-scale",
+        type=float,
+        default=DEFAULTS["style_scale"],
+        help="style image size relative to the result (bigger = larger brush strokes)",
+    )
+    add("--seed", type=int, default=None)
+    add("--device", default=DEFAULTS["device"], help="auto, cpu, cuda or cuda:N")
+    add("--weights", default=DEFAULTS["weights"], help="bundled, torchvision, or a .pth path")
+    add("--save-every", type=int, default=0, metavar="N", help="also save every N-th step")
+    add("--loss-plot", type=Path, default=None, metavar="PATH", help="write a PNG of the losses")
+    add(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write this run's full settings as JSON",
+    )
+    add("-q", "--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> StyleOptions:
+    names = {f.name for f in dataclasses.fields(StyleOptions)}
+    values = {name: value for name, value in vars(args).items() if name in names}
+    return StyleOptions(**values, progress_every=1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    latest: list[Progress] = []
+    history: list[tuple[int, dict[str, float]]] = []
+    scale_starts: list[int] = []
+    try:
+        options = options_from(args)
+        if args.save_every < 0:
+            raise ValueError("--save-every must not be negative")
+        content = load_image(args.content)
+        styles = [load_image(path) for path in args.styles]
+        with tqdm(total=1, unit="step", file=sys.stderr, disable=args.quiet) as bar:
+
+            def show(progress: Progress) -> None:
+                if latest and progress.scale != latest[-1].scale:
+                    scale_starts.append(latest[-1].step)
+                latest[:] = [progress]
+                history.append((progress.step, progress.losses))
+                bar.total = progress.total
+                bar.set_description(
+                    f"scale {progress.scale + 1}/{progress.scales} "
+                    f"{progress.size[0]}×{progress.size[1]}"
+                )
+                bar.set_postfix(loss=f"{progress.losses['total']:.4g}", refresh=False)
+                bar.update(progress.step - bar.n)
+                if args.save_every and progress.step % args.save_every == 0:
+                    progress.preview().save(_numbered(args.output, progress.step))
+
+            result = stylize(content, styles, options, on_progress=show)
+    except KeyboardInterrupt:
+        if latest:
+            latest[-1].preview().save(args.output)
+            print(
+                f"stylize: interrupted; saved step {latest[-1].step} to {args.output}",
+                file=sys.stderr,
+            )
+        return EXIT_INTERRUPTED
+    except (EngineError, ValueError, OSError) as error:
+        print(f"stylize: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result.image.save(args.output)
+    if result.note:
+        print(f"stylize: {result.note}", file=sys.stderr)
+    if args.loss_plot:
+        plot_losses(history, scale_starts).save(args.loss_plot)
+    if args.config:
+        settings = {
+            "content": str(args.content),
+            "styles": [str(p) for p in args.styles],
+            "output": str(args.output),
+            "device": result.device,
+            "size": list(result.image.size),
+            "elapsed_seconds": round(result.elapsed, 2),
+            "losses": result.losses,
+            "options": dataclasses.asdict(result.options),
+        }
+        args.config.write_text(json.dumps(settings, indent=2, default=str) + "\n")
+    return 0
+
+
+def _numbered(output: Path, step: int) -> Path:
+    return output.with_name(f"{output.stem}.step{step:04d}{output.suffix or '.png'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Small procedural images for tests: no test may depend on files outside the repo."""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+
+from PIL import Image
+
+
+def gradient(width: int = 64, height: int = 48) -> Image.Image:
+    """A smooth photo-like picture: colour ramps with a soft disc."""
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    for y in range(height):
+        for x in range(width):
+            disc = 80 if (x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 3) ** 2 else 0
+            pixels[x, y] = (int(255 * x / width), int(255 * y / height), 60 + disc)
+    return image
+
+
+def stripes(width: int = 64, height: int = 64, period: int = 8) -> Image.Image:
+    """A bold 'painting': diagonal red/yellow/blue stripes."""
+    palette = [(200, 30, 30), (240, 200, 40), (30, 60, 180)]
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    for y in range(height):
+        for x in range(width):
+            pixels[x, y] = palette[((x + y) // period) % len(palette)]
+    return image
+
+
+def checkerboard(width: int = 64, height: int = 64, cell: int = 8) -> Image.Image:
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    for y in range(height):
+        for x in range(width):
+            on = (x // cell + y // cell) % 2
+            pixels[x, y] = (230, 230, 230) if on else (20, 20, 20)
+    return image
+
+
+def noise(width: int = 64, height: int = 64, seed: int = 0) -> Image.Image:
+    rng = random.Random(seed)
+    return Image.frombytes(
+        "RGB", (width, height), bytes(rng.randrange(256) for _ in range(width * height * 3))
+    )
+
+
+def waves(width: int = 64, height: int = 64) -> Image.Image:
+    """Swirls: a second, different style."""
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    for y in range(height):
+        for x in range(width):
+            value = math.sin(x / 3.0 + 2 * math.sin(y / 5.0))
+            pixels[x, y] = (int(40 + 60 * value), int(120 + 100 * value), 200)
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()

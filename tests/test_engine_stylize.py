@@ -1,0 +1,228 @@
+"""Real optimisation on tiny procedural images: the algorithm does what the paper says."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from engine import Cancelled, Progress, StyleOptions, stylize
+from engine.images import to_image, to_tensor
+from engine.losses import gram
+from engine.optimize import plan_scales
+from engine.vgg import get_model
+from tests.pictures import checkerboard, gradient, noise, stripes, waves
+
+pytestmark = pytest.mark.slow
+CPU = dict(device="cpu", weights="bundled")
+STYLE_LAYERS = StyleOptions().style_layers
+
+
+def features(image, layers):
+    with torch.no_grad():
+        return get_model(torch.device("cpu"))(to_tensor(image), layers)
+
+
+def gram_distance(image, style) -> float:
+    """Mean over layers of the relative Gram error: how unlike the style an image is."""
+    ours, theirs = features(image, STYLE_LAYERS), features(style, STYLE_LAYERS)
+    return sum(
+        float((gram(ours[n]) - gram(theirs[n])).pow(2).mean() / gram(theirs[n]).pow(2).mean())
+        for n in STYLE_LAYERS
+    ) / len(STYLE_LAYERS)
+
+
+def content_distance(image, content) -> float:
+    ours, theirs = features(image, ["conv4_2"]), features(content, ["conv4_2"])
+    return float(
+        (ours["conv4_2"] - theirs["conv4_2"]).pow(2).mean() / theirs["conv4_2"].pow(2).mean()
+    )
+
+
+def content_similarity(image, content) -> float:
+    ours, theirs = features(image, ["conv4_2"]), features(content, ["conv4_2"])
+    return float(torch.cosine_similarity(ours["conv4_2"].flatten(), theirs["conv4_2"].flatten(), 0))
+
+
+def psnr(a, b) -> float:
+    mse = float((to_tensor(a) - to_tensor(b)).pow(2).mean())
+    return 10 * torch.log10(torch.tensor(1.0 / mse)).item()
+
+
+def test_style_only_from_noise_reproduces_the_style_statistics():
+    style = stripes(64, 64)
+    start = noise(64, 64, seed=3)
+    options = StyleOptions(
+        content_weight=0,
+        style_weight=1,
+        tv_weight=0,
+        init="noise",
+        seed=3,
+        max_side=64,
+        steps=80,
+        **CPU,
+    )
+    result = stylize(gradient(64, 64), style, options)
+    assert gram_distance(result.image, style) < gram_distance(start, style) / 20
+
+
+def test_content_only_from_noise_reconstructs_the_content():
+    content = gradient(64, 48)
+    options = StyleOptions(
+        style_weight=0,
+        tv_weight=0,
+        content_layers=("conv1_1", "conv2_1"),
+        init="noise",
+        seed=1,
+        max_side=64,
+        steps=120,
+        **CPU,
+    )
+    result = stylize(content, stripes(), options)
+    assert psnr(noise(64, 48, seed=1), content) < 10
+    assert psnr(result.image, content) > 20
+
+
+def test_a_full_run_moves_toward_the_style_and_keeps_the_content():
+    content, style = gradient(64, 48), stripes(64, 64)
+    result = stylize(content, style, StyleOptions(max_side=64, steps=40, **CPU))
+    assert result.image.size == (64, 48)
+    assert gram_distance(result.image, style) < gram_distance(content, style) / 3
+    # In conv4_2 space the result still resembles the photo more than the painting or noise do.
+    kept = content_similarity(result.image, content)
+    assert kept > content_similarity(style.resize((64, 48)), content) + 0.05
+    assert kept > content_similarity(noise(64, 48), content) + 0.05
+
+
+def test_presets_are_ordered_strong_is_closer_to_the_style_than_light():
+    content, style = gradient(64, 48), stripes(64, 64)
+    runs = {
+        s: stylize(content, style, StyleOptions(strength=s, max_side=64, steps=40, **CPU))
+        for s in ("light", "strong")
+    }
+    assert gram_distance(runs["strong"].image, style) < gram_distance(runs["light"].image, style)
+    assert content_distance(runs["strong"].image, content) > content_distance(
+        runs["light"].image, content
+    )
+
+
+def test_progress_arrives_in_order_with_previews_and_a_falling_eta():
+    seen: list[Progress] = []
+    options = StyleOptions(max_side=96, min_scale=48, steps=12, progress_every=2, **CPU)
+    stylize(gradient(96, 64), stripes(), options, on_progress=seen.append)
+    steps = [p.step for p in seen]
+    assert steps == sorted(steps) and steps[-1] == 12 and seen[0].total == 12
+    assert [p.scale for p in seen] == sorted(p.scale for p in seen) and seen[-1].scales == 2
+    assert seen[0].size == (48, 32) and seen[-1].size == (96, 64)
+    assert seen[-1].eta == 0 and all(p.eta >= 0 and p.elapsed > 0 for p in seen)
+    assert seen[-1].preview().size == (96, 64)
+    assert set(seen[-1].losses) == {"content", "style", "tv", "total"}
+
+
+def test_cancel_stops_within_one_step():
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def on_progress(progress: Progress) -> None:
+        seen.append(progress.step)
+        if progress.step == 3:
+            cancel.set()
+
+    options = StyleOptions(max_side=64, steps=50, progress_every=1, **CPU)
+    with pytest.raises(Cancelled):
+        stylize(gradient(), stripes(), options, on_progress=on_progress, cancel=cancel)
+    assert seen == [1, 2, 3]
+
+
+def test_seed_reproduces_a_run_and_another_seed_does_not():
+    def run(seed):
+        options = StyleOptions(init="noise", seed=seed, max_side=48, steps=6, **CPU)
+        return stylize(gradient(48, 48), stripes(), options).image.tobytes()
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+
+
+def test_adam_and_style_init_also_paint():
+    content, style = gradient(64, 48), stripes(64, 64)
+    for options in (
+        StyleOptions(optimizer="adam", lr=0.05, max_side=64, steps=40, **CPU),
+        StyleOptions(init="style", max_side=64, steps=20, **CPU),
+    ):
+        result = stylize(content, style, options)
+        assert gram_distance(result.image, style) < gram_distance(content, style) / 2
+
+
+def test_blend_weights_select_or_mix_several_styles():
+    content = gradient(48, 48)
+    options = dict(max_side=48, steps=15, **CPU)
+    only_stripes = stylize(content, stripes(), StyleOptions(**options)).image
+    blended_all_stripes = stylize(
+        content, [stripes(), waves()], StyleOptions(style_blend_weights=(1, 0), **options)
+    ).image
+    assert blended_all_stripes.tobytes() == only_stripes.tobytes()
+    mixed = stylize(content, [stripes(), waves()], StyleOptions(**options)).image
+    assert mixed.tobytes() != only_stripes.tobytes()
+
+
+def test_preserve_colors_keeps_the_content_palette():
+    content, style = gradient(64, 48), checkerboard()
+    result = stylize(
+        content, style, StyleOptions(preserve_colors=True, max_side=64, steps=20, **CPU)
+    )
+    chroma = to_tensor(result.image.convert("YCbCr"))[:, 1:]
+    assert (chroma - to_tensor(content.convert("YCbCr"))[:, 1:]).abs().mean() < 0.03
+
+
+def test_output_keeps_the_contents_aspect_ratio_and_never_upscales():
+    result = stylize(gradient(120, 40), stripes(), StyleOptions(max_side=90, steps=3, **CPU))
+    assert result.image.size == (90, 30)
+    small = stylize(gradient(40, 60), stripes(), StyleOptions(max_side=512, steps=2, **CPU))
+    assert small.image.size == (40, 60)
+
+
+def test_out_of_memory_retries_once_smaller_and_says_so(monkeypatch):
+    import engine.optimize as optimize
+
+    real_run, sizes = optimize._run, []
+
+    def run_or_oom(content, styles, options, device, max_side, *rest):
+        sizes.append(max_side)
+        if len(sizes) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_run(content, styles, options, device, max_side, *rest)
+
+    monkeypatch.setattr(optimize, "_run", run_or_oom)
+    result = stylize(gradient(200, 100), stripes(), StyleOptions(max_side=100, steps=2, **CPU))
+    assert sizes == [100, 70] and result.image.size == (70, 35)
+    assert "70 px" in result.note
+
+
+def test_scale_plan_doubles_up_to_the_output_and_spends_more_steps_on_coarse_scales():
+    plan = plan_scales((1024, 768), StyleOptions(), max_side=512, steps=100)
+    assert [s.size for s in plan] == [(128, 96), (256, 192), (512, 384)]
+    assert sum(s.steps for s in plan) == 100 and plan[0].steps > plan[-1].steps
+    assert [s.size for s in plan_scales((1024, 768), StyleOptions(multiscale=False), 512, 10)] == [
+        (512, 384)
+    ]
+
+
+def test_bad_options_are_refused_with_value_errors():
+    for bad in (
+        dict(optimizer="sgd"),
+        dict(init="zeros"),
+        dict(max_side=8),
+        dict(steps=0),
+        dict(style_layer_weights=(1.0,)),
+        dict(strength="extreme"),
+    ):
+        with pytest.raises(ValueError):
+            StyleOptions(**bad)
+    with pytest.raises(ValueError, match="unknown VGG19 layer"):
+        stylize(gradient(), stripes(), StyleOptions(content_layers=("conv6_1",), steps=1, **CPU))
+
+
+def test_result_image_round_trips_through_the_preview_format():
+    image = to_image(torch.rand(1, 3, 40, 50))
+    assert image.mode == "RGB" and image.size == (50, 40)
