@@ -1,0 +1,131 @@
+"""`stylize CONTENT STYLE -o OUT`: outputs, extras, and one readable line for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from engine.__main__ import main
+from tests.pictures import encode, gradient, stripes, waves
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def pair(tmp_path):
+    content, style = tmp_path / "photo.png", tmp_path / "painting.jpg"
+    content.write_bytes(encode(gradient(96, 48)))
+    style.write_bytes(encode(stripes(), "JPEG"))
+    return content, style
+
+
+def test_a_run_writes_the_picture_plot_config_and_snapshots(pair, tmp_path):
+    content, style = pair
+    out = tmp_path / "out.png"
+    code = main(
+        [
+            str(content),
+            str(style),
+            "-o",
+            str(out),
+            "--max-side",
+            "64",
+            "--steps",
+            "6",
+            "--device",
+            "cpu",
+            "--strength",
+            "strong",
+            "--save-every",
+            "3",
+            "-q",
+            "--loss-plot",
+            str(tmp_path / "plot.png"),
+            "--config",
+            str(tmp_path / "run.json"),
+        ]
+    )
+    assert code == 0
+    assert Image.open(out).size == (64, 32)
+    assert Image.open(tmp_path / "plot.png").size == (720, 420)
+    assert sorted(p.name for p in tmp_path.glob("out.step*.png")) == [
+        "out.step0003.png",
+        "out.step0006.png",
+    ]
+    config = json.loads((tmp_path / "run.json").read_text())
+    assert config["options"]["strength"] == "strong" and config["size"] == [64, 32]
+    assert config["options"]["steps"] == 6 and config["device"] == "cpu"
+
+
+def test_several_styles_are_blended(pair, tmp_path):
+    content, style = pair
+    second = tmp_path / "waves.png"
+    second.write_bytes(encode(waves()))
+    out = tmp_path / "blend.png"
+    assert (
+        main(
+            [
+                str(content),
+                str(style),
+                str(second),
+                "--style-blend-weights",
+                "2,1",
+                "-o",
+                str(out),
+                "--max-side",
+                "48",
+                "--steps",
+                "2",
+                "--device",
+                "cpu",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert out.exists()
+
+
+def run_cli(pair, tmp_path, *extra: str) -> int:
+    content, style = pair
+    args = [str(content), str(style), "-o", str(tmp_path / "x.png"), "--steps", "1", "-q"]
+    try:
+        return main([*args, "--device", "cpu", *extra])
+    except SystemExit as exit_:  # argparse refuses unknown choices itself
+        return int(exit_.code)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--optimizer", "sgd"], "invalid choice"),
+        (["--style-layers", "conv9_1"], "unknown VGG19 layer"),
+        (["--weights", "/nowhere/vgg.pth"], "Unknown weights"),
+        (["--max-side", "4"], "max_side must be at least 32"),
+    ],
+)
+def test_bad_options_exit_2_with_a_readable_message(pair, tmp_path, capsys, extra, message):
+    assert run_cli(pair, tmp_path, *extra) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_broken_image_gives_one_line_and_no_traceback(tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff this is not really a jpeg")
+    run = subprocess.run(
+        [sys.executable, "-m", "engine", str(broken), str(broken), "-o", str(tmp_path / "o.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "stylize: error: I could not read this image. Please send a JPEG, PNG or WebP picture."
+    ]
+    assert not (tmp_path / "o.png").exists()
