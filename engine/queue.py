@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Cancelled, EngineError
+from .errors import Cancelled, EngineError, ImageError
 from .images import load_image
 from .optimize import stylize, warm_up
 from .options import Progress, Result, Strength, StyleOptions
@@ -95,6 +95,7 @@ class Job:
     last_progress: Progress | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     _events: asyncio.Queue[JobEvent] = field(default_factory=asyncio.Queue, repr=False)
+    _ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -134,10 +135,21 @@ class StyleQueue:
         """Start the worker and warm the model in the background (``spawn`` runs coroutines)."""
         self._tasks = [spawn(self._warm_up()), spawn(self._work())]
 
-    async def stop(self) -> None:
-        """Cancel every job, stop the worker and clean every job's files."""
-        for job in [*self._waiting, *([self._running] if self._running else [])]:
+    async def stop(self, grace: float = 30.0) -> None:
+        """Cancel every job, let the running one end (within a step), stop the worker.
+
+        Cancelling the worker while it awaits the painting thread would leave the running job
+        without a terminal event (its followers wait forever) and its workdir on disk, while
+        the thread goes on reporting progress to a loop that is about to close.
+        """
+        running = self._running
+        for job in [*self._waiting, *([running] if running else [])]:
             self.cancel(job)
+        if running is not None:
+            try:
+                await asyncio.wait_for(running._ended.wait(), grace)
+            except TimeoutError:
+                logger.warning("Job %d did not stop within %.0f s", running.id, grace)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -209,11 +221,11 @@ class StyleQueue:
                 result = await asyncio.to_thread(self._paint, job, loop)
             except Cancelled:
                 self._end(job, "cancelled", WasCancelled())
-            except (EngineError, ValueError) as error:
-                logger.info("Job %d failed: %s", job.id, error)
+            except ImageError as error:  # the user's picture: they can fix it, so say why
+                logger.info("Job %d refused an image: %s", job.id, error)
                 self._end(job, "failed", Failed(str(error)))
-            except Exception:
-                logger.exception("Job %d crashed", job.id)
+            except Exception:  # weights, device, memory, bugs: the operator's to fix, not theirs
+                logger.exception("Job %d failed", job.id)
                 self._end(job, "failed", Failed(FAILURE_MESSAGE))
             else:
                 self._end(job, "done", Finished(result))
@@ -235,6 +247,7 @@ class StyleQueue:
         if job.request.workdir is not None:
             shutil.rmtree(job.request.workdir, ignore_errors=True)
         job._emit(event)
+        job._ended.set()
 
     def _announce_positions(self) -> None:
         for index, job in enumerate(self._waiting):

@@ -8,6 +8,7 @@ import pytest
 
 from engine import Strength, StyleOptions
 from engine.queue import (
+    FAILURE_MESSAGE,
     AlreadyQueued,
     Failed,
     Finished,
@@ -106,3 +107,23 @@ async def test_a_broken_image_fails_the_job_and_the_worker_goes_on(queue, tmp_pa
     events = await asyncio.wait_for(events_of(broken), 30)
     assert isinstance(events[-1], Failed) and "could not read" in events[-1].message
     assert isinstance((await asyncio.wait_for(events_of(after), 60))[-1], Finished)
+
+
+async def test_operator_errors_reach_the_user_as_a_plain_apology(tmp_path):
+    queue = StyleQueue(StyleOptions(device="cpu", weights=str(tmp_path / "missing.pth")))
+    await queue.start()
+    job = queue.submit(request(tmp_path, 1))
+    events = await asyncio.wait_for(events_of(job), 30)
+    await queue.stop()
+    assert events[-1] == Failed(FAILURE_MESSAGE)  # no file paths or weight names for users
+
+
+async def test_stopping_the_queue_ends_the_running_job_and_cleans_up(tmp_path):
+    queue = StyleQueue(StyleOptions(device="cpu", max_side=64, steps=500, progress_every=1))
+    await queue.start()
+    job = queue.submit(request(tmp_path, 1))
+    async for event in job.events():
+        if isinstance(event, Progressed):
+            break
+    await asyncio.wait_for(queue.stop(), 30)
+    assert job.state == "cancelled" and not (tmp_path / "job-1").exists()
