@@ -1,0 +1,108 @@
+"""Inline buttons: typed callback data that names the pair it belongs to, and the keyboards.
+
+Callback data is a short string ``action:pair_id[:strength]`` (Telegram allows 64 bytes).
+Every button carries the id of the pair of pictures it was made for, so a button of an old
+pair is recognised as stale instead of acting on the new one.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from engine import Strength
+
+from . import texts
+
+
+class Action(enum.StrEnum):
+    PAINT = "paint"  # queue the pair at a strength (also Lighter/Stronger on a result)
+    SWAP = "swap"  # content <-> style
+    DROP = "drop"  # forget the pair
+    STOP = "stop"  # cancel the pair's queued or running job
+    NEW_PAIR = "new"  # start over from a result
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    action: Action
+    pair_id: str
+    strength: Strength | None = None
+
+    def encode(self) -> str:
+        parts = [self.action.value, self.pair_id]
+        if self.strength is not None:
+            parts.append(self.strength.value)
+        return ":".join(parts)
+
+    @classmethod
+    def decode(cls, data: object) -> ButtonData | None:
+        """The button's meaning, or None for data this bot never made."""
+        match = _DATA.fullmatch(data) if isinstance(data, str) else None
+        if match is None:
+            return None
+        action, pair_id, strength = match.groups()
+        if (Action(action) is Action.PAINT) != (strength is not None):
+            return None
+        return cls(Action(action), pair_id, Strength(strength) if strength else None)
+
+    @staticmethod
+    def pattern(action: Action) -> re.Pattern[str]:
+        """For ``CallbackQueryHandler(pattern=...)``: well-formed data of this action."""
+        return re.compile(rf"^{action.value}:{_PAIR_ID}(?::(?:{_STRENGTH}))?$")
+
+
+_PAIR_ID = r"[0-9a-f]{8,32}"
+_STRENGTH = "|".join(strength.value for strength in Strength)
+_ACTION = "|".join(action.value for action in Action)
+_DATA = re.compile(rf"({_ACTION}):({_PAIR_ID})(?::({_STRENGTH}))?")
+
+
+def _button(label: str, data: ButtonData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data.encode())
+
+
+def strength_buttons(pair_id: str) -> list[InlineKeyboardButton]:
+    return [
+        _button(texts.STRENGTH_LABELS[strength], ButtonData(Action.PAINT, pair_id, strength))
+        for strength in Strength
+    ]
+
+
+def pair_keyboard(pair_id: str) -> InlineKeyboardMarkup:
+    """Under the pair preview: Light · Medium · Strong, then Swap and Cancel."""
+    return InlineKeyboardMarkup(
+        [
+            strength_buttons(pair_id),
+            [
+                _button(texts.SWAP_BUTTON, ButtonData(Action.SWAP, pair_id)),
+                _button(texts.DROP_BUTTON, ButtonData(Action.DROP, pair_id)),
+            ],
+        ]
+    )
+
+
+def retry_keyboard(pair_id: str) -> InlineKeyboardMarkup:
+    """After a failure: the strengths again."""
+    return InlineKeyboardMarkup([strength_buttons(pair_id)])
+
+
+def progress_keyboard(pair_id: str) -> InlineKeyboardMarkup:
+    """Under the progress message: stop this job."""
+    return InlineKeyboardMarkup([[_button(texts.STOP_BUTTON, ButtonData(Action.STOP, pair_id))]])
+
+
+def result_keyboard(pair_id: str, strength: Strength) -> InlineKeyboardMarkup:
+    """Under the result: the same pair lighter or stronger (where there is room), or a new pair."""
+    row = []
+    if strength.lighter() is not strength:
+        label = texts.LIGHTER_BUTTON
+        row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.lighter())))
+    if strength.stronger() is not strength:
+        label = texts.STRONGER_BUTTON
+        row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.stronger())))
+    row.append(_button(texts.NEW_PAIR_BUTTON, ButtonData(Action.NEW_PAIR, pair_id)))
+    return InlineKeyboardMarkup([row])

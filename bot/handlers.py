@@ -1,0 +1,318 @@
+"""The conversation: commands, pictures in, buttons, and a short answer for everything else.
+
+Each handler does one small thing and returns; painting happens on the queue, followed by a
+task (``Application.create_task``) that edits the progress message and sends the result.
+Routing (which update reaches which handler) lives in ``bot.app``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, InputMediaPhoto, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
+
+from engine.queue import AlreadyQueued, QueueFull
+
+from . import buttons, jobs, media, texts
+from .buttons import ButtonData
+from .context import Context
+from .progress import Target
+from .sessions import ActiveJob, Session, Stage
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Update, Context], Awaitable[None]]
+
+HINTS = {
+    Stage.NEED_CONTENT: texts.NEED_CONTENT,
+    Stage.NEED_STYLE: texts.NEED_STYLE,
+    Stage.READY: texts.READY,
+}
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: Context) -> None:
+    """Say what the bot does and exactly what to send (also /help)."""
+    session = _session(update, context)
+    parts = [texts.INTRO]
+    if _in_group(update):
+        parts.append(texts.GROUP_NOTE)
+    if session.stage is not Stage.NEED_CONTENT:
+        parts.append(HINTS[session.stage])
+    await _reply(update, "\n\n".join(parts))
+
+
+async def status(update: Update, context: Context) -> None:
+    """Tell the user where their picture is: queued, painting, or nothing in the works."""
+    session = _session(update, context)
+    job = context.bot_data.queue.job_of(session.user_id)
+    if job is None:
+        text = texts.with_hint(texts.STATUS_IDLE, HINTS[session.stage])
+    elif job.state == "queued":
+        text = texts.status_queued(job.ahead)
+    elif job.last_progress is None:
+        text = texts.STATUS_STARTING
+    else:
+        text = texts.status_painting(job.last_progress.fraction, job.last_progress.eta)
+    await _reply(update, text)
+
+
+async def cancel(update: Update, context: Context) -> None:
+    """Stop the user's queued or running job; with none, forget the collected pictures."""
+    session = _session(update, context)
+    queue = context.bot_data.queue
+    job = queue.job_of(session.user_id)
+    if job is not None:
+        was_waiting = job.state == "queued"
+        queue.cancel(job)
+        await _reply(update, texts.CANCELLED_QUEUED if was_waiting else texts.CANCELLING_RUNNING)
+    elif session.stage is not Stage.NEED_CONTENT:
+        session.clear()
+        await _reply(update, texts.PICTURES_DROPPED)
+    else:
+        await _reply(update, texts.with_hint(texts.NOTHING_TO_CANCEL, HINTS[session.stage]))
+
+
+# ---- pictures -------------------------------------------------------------------------------
+
+
+async def receive_image(update: Update, context: Context) -> None:
+    """Take a photo or image file: the first is the content, the next the style."""
+    session = _session(update, context)
+    incoming = media.incoming_image(_message(update))
+    assert incoming is not None, "routed here by the photo / image document filters"
+    limit_mb = context.bot_data.settings.max_download_mb
+    try:
+        path = session.new_file(incoming.suffix)
+        picture = await media.fetch_picture(context.bot, incoming, path, limit_mb)
+    except media.PictureRefused as refusal:
+        await _reply(update, texts.with_hint(str(refusal), HINTS[session.stage]))
+        return
+    had_style = session.stage is Stage.READY
+    if session.add(picture) is Stage.NEED_STYLE:
+        await _reply(update, texts.GOT_CONTENT)
+    else:
+        caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
+        await _show_pair(context, update, session, caption)
+
+
+def explain(reason: str) -> Handler:
+    """A handler that answers ``reason`` plus what the bot still needs, keeping the state."""
+
+    async def answer(update: Update, context: Context) -> None:
+        """Refuse this kind of message politely and say what to send instead."""
+        await _reply(update, texts.with_hint(reason, HINTS[_session(update, context).stage]))
+
+    return answer
+
+
+# ---- buttons --------------------------------------------------------------------------------
+
+
+async def paint(update: Update, context: Context) -> None:
+    """Queue the pair at the pressed strength, answering the button at once."""
+    press = await _press_on_current_pair(update, context)
+    if press is None:
+        return
+    query, button, session = press.query, press.button, press.session
+    assert button.strength is not None, "PAINT buttons always carry a strength"
+    if session.job is not None and session.job.pair_id == button.pair_id:
+        await query.answer(texts.ALREADY_THIS_PAIR)  # e.g. a double press
+        return
+    try:
+        job = await jobs.submit(context.bot_data, session, button.strength)
+    except AlreadyQueued:
+        await query.answer(texts.ALREADY_ANOTHER, show_alert=True)
+        return
+    except QueueFull:
+        await query.answer(texts.BUSY, show_alert=True)
+        return
+    active = session.active = ActiveJob(job, button.pair_id)
+    logger.info("Job %d queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
+    await query.answer(texts.QUEUED_NOTE)
+    await _follow_in_background(context, update, session, active)
+
+
+async def swap(update: Update, context: Context) -> None:
+    """Swap content and style, showing the new pair in place of the old one."""
+    press = await _press_on_current_pair(update, context)
+    if press is None:
+        return
+    query, session = press.query, press.session
+    session.swap()
+    await query.answer(texts.SWAPPED_NOTE)
+    await _replace_pair(context, update, session)
+
+
+async def drop(update: Update, context: Context) -> None:
+    """Forget the pair on this message, stopping its job if it has one."""
+    press = await _press_on_current_pair(update, context)
+    if press is None:
+        return
+    query, button, session = press.query, press.button, press.session
+    active = session.job
+    if active is not None and active.pair_id == button.pair_id:
+        context.bot_data.queue.cancel(active.job)
+    session.clear()
+    await query.answer()
+    with contextlib.suppress(BadRequest):  # the message may be gone or already bare
+        await query.edit_message_reply_markup(reply_markup=None)
+    await _send(context, update, session, texts.PAIR_DROPPED)
+
+
+async def stop(update: Update, context: Context) -> None:
+    """Cancel the job this progress message shows."""
+    query, button = _button(update)
+    active = _session(update, context).job
+    if active is None or active.pair_id != button.pair_id:
+        await query.answer(texts.NOTHING_TO_STOP)
+        return
+    context.bot_data.queue.cancel(active.job)
+    await query.answer(texts.STOPPING_NOTE)
+
+
+async def new_pair(update: Update, context: Context) -> None:
+    """Start over from a result: forget the pair and ask for a new photo."""
+    press = await _press_on_current_pair(update, context)
+    if press is None:
+        return
+    query, session = press.query, press.session
+    session.clear()
+    await query.answer()
+    await _send(context, update, session, texts.NEW_PAIR)
+
+
+async def unknown_button(update: Update, context: Context) -> None:
+    """Answer a button whose data this bot did not make (or no longer understands)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(texts.UNKNOWN_BUTTON)
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the error first; then, if a user was involved, tell them in plain words."""
+    logger.error("Exception while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
+    if update.callback_query is not None:  # stop the button's spinner, if still unanswered
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _session(update: Update, context: Context) -> Session:
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None, "the handlers' filters guarantee both"
+    return context.bot_data.sessions.get(chat.id, user.id)
+
+
+def _message(update: Update) -> Message:
+    assert update.effective_message is not None
+    return update.effective_message
+
+
+def _button(update: Update) -> tuple[CallbackQuery, ButtonData]:
+    query = update.callback_query
+    assert query is not None
+    button = ButtonData.decode(query.data)
+    assert button is not None, "the handler's pattern only lets well-formed data through"
+    return query, button
+
+
+@dataclass(frozen=True)
+class _Press:
+    query: CallbackQuery
+    button: ButtonData
+    session: Session
+
+
+async def _press_on_current_pair(update: Update, context: Context) -> _Press | None:
+    """The press, if its button belongs to the user's current pair; else it is answered as stale."""
+    query, button = _button(update)
+    session = _session(update, context)
+    if not session.owns(button.pair_id):
+        await query.answer(texts.STALE_BUTTON)
+        return None
+    return _Press(query, button, session)
+
+
+def _in_group(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE
+
+
+def _target(update: Update, session: Session) -> Target:
+    """Where a job's messages go; in a group they answer the message the button was on."""
+    message = update.effective_message
+    reply_to = message.message_id if message is not None and _in_group(update) else None
+    return Target(session.chat_id, reply_to)
+
+
+async def _reply(update: Update, text: str) -> None:
+    """Answer the user's message (quoting it in groups, so it is clear who is meant)."""
+    await _message(update).reply_text(text)
+
+
+async def _send(context: Context, update: Update, session: Session, text: str) -> None:
+    """A new message after a button press (the button's message may be too old to reply to)."""
+    target = _target(update, session)
+    await context.bot.send_message(target.chat_id, text, reply_parameters=target.reply_parameters)
+
+
+async def _follow_in_background(
+    context: Context, update: Update, session: Session, active: ActiveJob
+) -> None:
+    """Start the task that shows the job's progress and delivers its result."""
+    picture = session.pair_preview_file_id or await _pair_picture(session)
+    target = _target(update, session)
+    context.application.create_task(
+        jobs.follow(context.bot, context.bot_data, active.job, target, active.pair_id, picture),
+        update=update,  # its errors reach on_error with this update, and so the user
+        name=f"follow job {active.job.id}",
+    )
+
+
+async def _pair_picture(session: Session) -> bytes:
+    assert session.content is not None and session.style is not None
+    return await media.pair_preview(session.content, session.style)
+
+
+async def _show_pair(context: Context, update: Update, session: Session, caption: str) -> None:
+    """Send the pair preview with its buttons; remember the photo to reuse it for progress."""
+    assert session.pair_id is not None
+    target = _target(update, session)
+    sent = await context.bot.send_photo(
+        target.chat_id,
+        await _pair_picture(session),
+        caption=caption,
+        reply_markup=buttons.pair_keyboard(session.pair_id),
+        reply_parameters=target.reply_parameters,
+    )
+    session.pair_preview_file_id = sent.photo[-1].file_id if sent.photo else None
+
+
+async def _replace_pair(context: Context, update: Update, session: Session) -> None:
+    """Edit the pair message into the new pair; if that fails, send the pair anew."""
+    assert session.pair_id is not None and update.callback_query is not None
+    photo = InputMediaPhoto(await _pair_picture(session), caption=texts.PAIR_SWAPPED)
+    try:
+        edited = await update.callback_query.edit_message_media(
+            photo, reply_markup=buttons.pair_keyboard(session.pair_id)
+        )
+    except BadRequest as error:
+        logger.info("Could not edit the pair in place (%s); sending it again", error.message)
+        await _show_pair(context, update, session, texts.PAIR_SWAPPED)
+        return
+    if isinstance(edited, Message) and edited.photo:
+        session.pair_preview_file_id = edited.photo[-1].file_id

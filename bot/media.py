@@ -1,0 +1,135 @@
+"""Pictures in and out: pick the image of a message, download and validate it, make previews.
+
+Decoding and encoding run in worker threads (``asyncio.to_thread``): a 20 MB photo must not
+stall other chats. Validation is the engine's ``load_image``, which refuses undecodable,
+tiny and huge images with a message a user can read (``ImageError``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiofiles
+from PIL import Image
+from telegram import Bot, Message
+from telegram.error import BadRequest, NetworkError
+
+from engine import ImageError, load_image
+
+from . import texts
+from .sessions import Picture
+
+logger = logging.getLogger(__name__)
+
+#: Image files accepted as documents, with the suffix they are stored under.
+IMAGE_MIME_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+DECODE_SIDE = 1024  # a JPEG is decoded at about this size to validate it: fast, still faithful
+THUMBNAIL_SIDE = 320
+PREVIEW_GAP = 8
+JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class IncomingImage:
+    """The image a message carries: a photo's largest size or an image document."""
+
+    file_id: str
+    file_size: int | None  # as Telegram reports it; may be missing
+    suffix: str
+
+
+def incoming_image(message: Message) -> IncomingImage | None:
+    """The message's image, or None if it carries none that we take."""
+    if message.photo:
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        return IncomingImage(largest.file_id, largest.file_size, ".jpg")
+    document = message.document
+    if document is not None and document.mime_type in IMAGE_MIME_TYPES:
+        suffix = IMAGE_MIME_TYPES[document.mime_type]
+        return IncomingImage(document.file_id, document.file_size, suffix)
+    return None
+
+
+class PictureRefused(Exception):
+    """A picture the bot cannot use; the message says why, in words for the user."""
+
+
+async def fetch_picture(bot: Bot, image: IncomingImage, path: Path, limit_mb: int) -> Picture:
+    """Download, validate and store one picture at ``path``, or raise PictureRefused."""
+    limit = limit_mb * 1024 * 1024
+    if image.file_size is not None and image.file_size > limit:
+        raise PictureRefused(texts.too_big(limit_mb))  # Telegram would refuse it: don't try
+    try:
+        data = await download(bot, image)
+    except BadRequest as error:  # e.g. "file is too big" when the size was not announced
+        logger.info("Download refused: %s", error.message)
+        reason = texts.too_big(limit_mb) if "too big" in error.message else texts.DOWNLOAD_FAILED
+        raise PictureRefused(reason) from error
+    except NetworkError as error:
+        logger.warning("Download failed: %s", error)
+        raise PictureRefused(texts.DOWNLOAD_FAILED) from error
+    if len(data) > limit:
+        raise PictureRefused(texts.too_big(limit_mb))
+    try:
+        return await store_picture(data, path)
+    except ImageError as error:
+        raise PictureRefused(str(error)) from error
+
+
+async def download(bot: Bot, image: IncomingImage) -> bytes:
+    """The file's bytes (the caller checks ``file_size`` first: Telegram refuses big files)."""
+    telegram_file = await bot.get_file(image.file_id)
+    return bytes(await telegram_file.download_as_bytearray())
+
+
+async def store_picture(data: bytes, path: Path) -> Picture:
+    """Validate ``data`` as an image (raises ``ImageError``), then write it to ``path``."""
+    thumbnail = await asyncio.to_thread(_validated_thumbnail, data)
+    async with aiofiles.open(path, "wb") as file:
+        await file.write(data)
+    return Picture(path, thumbnail)
+
+
+def _validated_thumbnail(data: bytes) -> Image.Image:
+    image = load_image(data, max_side=DECODE_SIDE)
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    return image
+
+
+async def pair_preview(content: Picture, style: Picture) -> bytes:
+    """Content and style side by side, as a JPEG."""
+    return await asyncio.to_thread(_side_by_side, content.thumbnail, style.thumbnail)
+
+
+def _side_by_side(left: Image.Image, right: Image.Image) -> bytes:
+    # Each picture is centred in a square cell, so any aspect ratio makes a sendable photo.
+    cell = THUMBNAIL_SIDE
+    canvas = Image.new("RGB", (2 * cell + PREVIEW_GAP, cell), (255, 255, 255))
+    for index, picture in enumerate((left, right)):
+        x = index * (cell + PREVIEW_GAP) + (cell - picture.width) // 2
+        canvas.paste(picture, (x, (cell - picture.height) // 2))
+    return _encode(canvas, "JPEG", quality=JPEG_QUALITY)
+
+
+async def jpeg(image: Image.Image) -> bytes:
+    return await asyncio.to_thread(_encode, image, "JPEG", quality=JPEG_QUALITY)
+
+
+async def rendered_jpeg(render: Callable[[], Image.Image]) -> bytes:
+    """Render a picture (e.g. the engine's progress preview) and encode it, off the loop."""
+    return await asyncio.to_thread(lambda: _encode(render(), "JPEG", quality=JPEG_QUALITY))
+
+
+async def png(image: Image.Image) -> bytes:
+    return await asyncio.to_thread(_encode, image, "PNG", optimize=False)
+
+
+def _encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()

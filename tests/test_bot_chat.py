@@ -1,0 +1,276 @@
+"""The conversation up to the strength buttons, as a user drives it (no painting here)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from telegram.ext import Application
+
+from bot import texts
+from tests.botapi import BotApiServer, BotMessage, Sent
+from tests.pictures import checkerboard, encode, gradient, noise, stripes, waves
+
+ALICE, BOB = 1001, 1002
+GROUP = -1002003
+
+SendPair = Callable[..., Awaitable[BotMessage]]  # the send_pair fixture
+PAIR_BUTTONS = ["Light", "Medium", "Strong", "⇄ Swap", "✕ Cancel"]
+
+
+def labels(message_buttons: list[tuple[str, str | None]]) -> list[str]:
+    return [label for label, _ in message_buttons]
+
+
+async def button_answer(telegram: BotApiServer, press: Sent) -> str | None:
+    """The note the bot showed for a button press (every press must be answered)."""
+    call = await telegram.await_call(
+        "answerCallbackQuery",
+        after=press,
+        where=lambda call: call.params["callback_query_id"] == press.callback_query_id,
+    )
+    return call.params.get("text")
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+async def test_start_and_help_say_exactly_what_to_send(bot: Application, telegram: BotApiServer):
+    sent = telegram.user_sends_command(ALICE, "/start")
+    reply = await telegram.await_message(ALICE, after=sent)
+    assert reply.body == texts.INTRO
+
+    sent = telegram.user_sends_command(ALICE, "/help")
+    assert (await telegram.await_message(ALICE, after=sent)).body == texts.INTRO
+    assert [c["command"] for c in telegram.commands()] == ["start", "help", "status", "cancel"]
+
+
+async def test_status_and_cancel_with_nothing_going_on(bot: Application, telegram: BotApiServer):
+    sent = telegram.user_sends_command(ALICE, "/status")
+    reply = await telegram.await_message(ALICE, after=sent)
+    assert reply.body == f"{texts.STATUS_IDLE} {texts.NEED_CONTENT}"
+
+    sent = telegram.user_sends_command(ALICE, "/cancel")
+    reply = await telegram.await_message(ALICE, after=sent)
+    assert reply.body == f"{texts.NOTHING_TO_CANCEL} {texts.NEED_CONTENT}"
+
+
+# ---- pictures in ----------------------------------------------------------------------------
+
+
+async def test_photo_then_style_shows_the_pair_with_strength_buttons(
+    bot: Application, telegram: BotApiServer
+):
+    sent = telegram.user_sends_photo(ALICE, encode(gradient(480, 270)))
+    reply = await telegram.await_message(ALICE, after=sent)
+    assert reply.body == texts.GOT_CONTENT
+    sizes = sent.message["photo"]
+    assert len(sizes) > 1 and telegram.downloaded_file_ids() == [sizes[-1]["file_id"]]  # largest
+
+    sent = telegram.user_sends_photo(ALICE, encode(stripes()))
+    pair = await telegram.await_message(ALICE, after=sent)
+    assert pair.kind == "photo"
+    assert pair.body == texts.PAIR_READY
+    assert labels(pair.buttons) == PAIR_BUTTONS
+    preview = pair.image()
+    assert preview.width > 1.8 * preview.height  # content and style side by side
+
+    sent = telegram.user_sends_command(ALICE, "/start")
+    assert (await telegram.await_message(ALICE, after=sent)).body.endswith(texts.READY)
+
+
+async def test_image_files_work_and_a_third_picture_replaces_the_style(
+    bot: Application, telegram: BotApiServer
+):
+    sent = telegram.user_sends_document(ALICE, encode(gradient()), "photo.png")
+    assert (await telegram.await_message(ALICE, after=sent)).body == texts.GOT_CONTENT
+
+    sent = telegram.user_sends_document(ALICE, encode(waves(), "WEBP"), "style.webp")
+    first_pair = await telegram.await_message(ALICE, after=sent, kind="photo")
+    assert first_pair.body == texts.PAIR_READY
+
+    sent = telegram.user_sends_document(ALICE, encode(checkerboard(), "JPEG"), "other.jpg")
+    second_pair = await telegram.await_message(ALICE, after=sent, kind="photo")
+    assert second_pair.body == texts.STYLE_REPLACED
+
+    _, old_medium = first_pair.buttons[1]
+    press = telegram.user_presses_button(ALICE, first_pair.message_id, old_medium)
+    assert await button_answer(telegram, press) == texts.STALE_BUTTON
+    await telegram.await_no_message(ALICE, after=press)
+
+
+async def test_an_album_of_two_is_content_then_style(bot: Application, telegram: BotApiServer):
+    telegram.user_sends_photo(ALICE, encode(gradient()), media_group_id="album-1")
+    sent = telegram.user_sends_photo(ALICE, encode(stripes()), media_group_id="album-1")
+    pair = await telegram.await_message(ALICE, after=sent, kind="photo")
+    assert pair.body == texts.PAIR_READY
+    assert [m.body for m in telegram.messages(ALICE)] == [texts.GOT_CONTENT, texts.PAIR_READY]
+
+
+async def test_swap_turns_the_pair_round_in_place(
+    bot: Application, telegram: BotApiServer, send_pair: SendPair
+):
+    pair = await send_pair(ALICE, encode(gradient()), encode(stripes()))
+    before = pair.image()
+
+    press = telegram.user_presses_button(ALICE, pair.message_id, label="Swap")
+    assert await button_answer(telegram, press) == texts.SWAPPED_NOTE
+    swapped = await telegram.await_edit(ALICE, pair.message_id, contains=texts.PAIR_SWAPPED)
+    after = swapped.image()
+    half = before.width // 2
+    assert (
+        after.crop((0, 0, half, before.height)).tobytes()
+        != before.crop((0, 0, half, before.height)).tobytes()
+    )
+    assert labels(swapped.buttons) == PAIR_BUTTONS
+    assert swapped.buttons != pair.buttons  # a new pair id: the old buttons are stale
+
+    press = telegram.user_presses_button(ALICE, pair.message_id, pair.buttons[1][1], check=False)
+    assert await button_answer(telegram, press) == texts.STALE_BUTTON
+
+
+async def test_cancel_forgets_the_pair_and_a_new_photo_starts_over(
+    bot: Application, telegram: BotApiServer, send_pair: SendPair
+):
+    pair = await send_pair(ALICE)
+    press = telegram.user_presses_button(ALICE, pair.message_id, label="Cancel")
+    reply = await telegram.await_message(ALICE, after=press)
+    assert reply.body == texts.PAIR_DROPPED
+    assert telegram.message(ALICE, pair.message_id).buttons == []
+
+    sent = telegram.user_sends_photo(ALICE, encode(noise()))
+    assert (await telegram.await_message(ALICE, after=sent)).body == texts.GOT_CONTENT
+
+    sent = telegram.user_sends_command(ALICE, "/cancel")
+    assert (await telegram.await_message(ALICE, after=sent)).body == texts.PICTURES_DROPPED
+
+
+# ---- everything that is not a usable picture ------------------------------------------------
+
+TOO_BIG = 25 * 1024 * 1024
+
+BAD_INPUTS: dict[str, tuple[Callable[[BotApiServer], Sent], str]] = {
+    "text": (lambda t: t.user_sends_text(ALICE, "paint it blue please"), texts.NOT_A_PICTURE),
+    "sticker": (lambda t: t.user_sends_sticker(ALICE), texts.STICKER),
+    "voice": (lambda t: t.user_sends_voice(ALICE), texts.AUDIO),
+    "video": (lambda t: t.user_sends_video(ALICE), texts.VIDEO),
+    "gif": (lambda t: t.user_sends_animation(ALICE), texts.ANIMATION),
+    "pdf": (
+        lambda t: t.user_sends_document(ALICE, b"%PDF-1.4 not a picture", "notes.pdf"),
+        texts.NOT_AN_IMAGE_FILE,
+    ),
+    "broken image": (
+        lambda t: t.user_sends_document(ALICE, b"\x89PNG\r\n\x1a\n broken", "broken.png"),
+        "I could not read this image.",
+    ),
+    "tiny image": (
+        lambda t: t.user_sends_photo(ALICE, encode(gradient(16, 16))),
+        "This image is too small (16×16)",
+    ),
+    "file over 20 MB": (
+        lambda t: t.user_sends_document(
+            ALICE, encode(gradient()), "huge.png", file_size_override=TOO_BIG
+        ),
+        texts.too_big(20),
+    ),
+    "unknown command": (lambda t: t.user_sends_command(ALICE, "/paint"), texts.UNKNOWN_COMMAND),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_INPUTS)
+async def test_anything_else_gets_a_short_answer_and_the_photo_is_kept(
+    kind: str, bot: Application, telegram: BotApiServer
+):
+    send, expected = BAD_INPUTS[kind]
+    sent = telegram.user_sends_photo(ALICE, encode(gradient()))
+    await telegram.await_message(ALICE, after=sent, contains=texts.GOT_CONTENT)
+
+    sent = send(telegram)
+    reply = await telegram.await_message(ALICE, after=sent)
+    assert reply.body.startswith(expected)
+    assert reply.body.endswith(texts.NEED_STYLE)  # says what it still needs
+
+    sent = telegram.user_sends_photo(ALICE, encode(stripes()))
+    assert (await telegram.await_message(ALICE, after=sent)).body == texts.PAIR_READY
+
+
+async def test_a_file_over_the_limit_is_never_downloaded(bot: Application, telegram: BotApiServer):
+    sent = telegram.user_sends_document(
+        ALICE, encode(gradient()), "huge.png", file_size_override=TOO_BIG
+    )
+    await telegram.await_message(ALICE, after=sent, contains="too big")
+    assert telegram.calls("getFile") == []
+    assert telegram.downloaded_file_ids() == []
+
+
+# ---- buttons that are not what they seem ----------------------------------------------------
+
+
+async def test_forged_and_stale_buttons_are_answered_and_do_nothing(
+    bot: Application, telegram: BotApiServer, send_pair: SendPair
+):
+    pair = await send_pair(ALICE)
+    press = telegram.user_presses_button(ALICE, pair.message_id, "rm -rf /", check=False)
+    assert await button_answer(telegram, press) == texts.UNKNOWN_BUTTON
+
+    press = telegram.user_presses_button(
+        ALICE, pair.message_id, "paint:0123456789ab:strong", check=False
+    )
+    assert await button_answer(telegram, press) == texts.STALE_BUTTON
+
+    press = telegram.user_presses_button(ALICE, pair.message_id, "stop:0123456789ab", check=False)
+    assert await button_answer(telegram, press) == texts.NOTHING_TO_STOP
+    await telegram.await_no_message(ALICE, after=press)
+
+
+# ---- groups ---------------------------------------------------------------------------------
+
+
+async def test_in_a_group_each_user_has_a_pair_and_only_replies_count(
+    bot: Application, telegram: BotApiServer
+):
+    group = {"chat_id": GROUP, "chat_type": "group"}
+    sent = telegram.user_sends_photo(ALICE, encode(gradient()), **group)
+    telegram.user_sends_text(ALICE, "nice weather", **group)
+    await telegram.await_no_message(GROUP, after=sent)  # not addressed: ignored
+
+    sent = telegram.user_sends_command(ALICE, "/start", mention_bot=True, **group)
+    intro = await telegram.await_message(GROUP, after=sent)
+    assert intro.body == f"{texts.INTRO}\n\n{texts.GROUP_NOTE}"
+    assert intro.reply_to_message_id == sent.message_id
+
+    sent = telegram.user_sends_photo(
+        ALICE, encode(gradient()), reply_to_message_id=intro.message_id, **group
+    )
+    got_alice = await telegram.await_message(GROUP, after=sent)
+    assert got_alice.body == texts.GOT_CONTENT
+    assert got_alice.reply_to_message_id == sent.message_id
+
+    sent = telegram.user_sends_photo(
+        BOB, encode(noise()), reply_to_message_id=intro.message_id, **group
+    )
+    assert (await telegram.await_message(GROUP, after=sent)).body == texts.GOT_CONTENT  # Bob's own
+
+    sent = telegram.user_sends_photo(
+        ALICE, encode(stripes()), reply_to_message_id=got_alice.message_id, **group
+    )
+    pair = await telegram.await_message(GROUP, after=sent, kind="photo")
+    assert pair.body == texts.PAIR_READY
+
+    press = telegram.user_presses_button(BOB, pair.message_id, label="Medium", chat_id=GROUP)
+    assert await button_answer(telegram, press) == texts.STALE_BUTTON  # not Bob's pair
+    await telegram.await_no_message(GROUP, after=press)
+
+
+async def test_a_download_telegram_refuses_is_explained(bot: Application, telegram: BotApiServer):
+    telegram.inject_error("getFile", description="Bad Request: file is too big")
+    sent = telegram.user_sends_photo(ALICE, encode(gradient()))
+    assert (await telegram.await_message(ALICE, after=sent)).body.startswith(texts.too_big(20))
+
+    telegram.inject_error("getFile", code=502, description="Bad Gateway")
+    sent = telegram.user_sends_photo(ALICE, encode(gradient()))
+    reply = await telegram.await_message(ALICE, after=sent)
+    assert reply.body == f"{texts.DOWNLOAD_FAILED} {texts.NEED_CONTENT}"
+
+    sent = telegram.user_sends_photo(ALICE, encode(gradient()))
+    assert (await telegram.await_message(ALICE, after=sent)).body == texts.GOT_CONTENT

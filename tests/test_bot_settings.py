@@ -1,0 +1,81 @@
+"""Settings: read once from the environment and ``.env``, validated, the token never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import (
+    DEFAULT_BASE_URL,
+    MissingTokenError,
+    SettingsError,
+    load_settings,
+)
+from engine import StyleOptions
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def test_only_the_token_is_needed():
+    settings = load_settings({"BOT_TOKEN": TOKEN}, env_file=None)
+    assert settings.bot_token.reveal() == TOKEN
+    assert settings.telegram_base_url == DEFAULT_BASE_URL
+    assert (settings.queue_url, settings.queue_max, settings.log_level) == ("", 20, "INFO")
+    assert (settings.progress_interval, settings.max_download_mb) == (3.0, 20)
+    assert settings.engine_options() == StyleOptions(device="auto", weights="bundled")
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"BOT_TOKEN={TOKEN}\nENGINE_MAX_SIDE=256\nENGINE_STEPS=50\nQUEUE_MAX=3\nLOG_LEVEL=debug\n"
+    )
+    settings = load_settings({"QUEUE_MAX": "7", "ENGINE_STEPS": ""}, env_file=env_file)
+    assert settings.queue_max == 7
+    assert settings.engine_steps is None  # empty means "use the default"
+    assert settings.log_level == "DEBUG"
+    options = settings.engine_options()
+    assert (options.max_side, options.steps) == (256, None)
+
+
+def test_the_token_never_shows_in_repr_or_str():
+    settings = load_settings({"BOT_TOKEN": TOKEN}, env_file=None)
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings.bot_token)
+    assert "Secret('***')" in repr(settings)
+
+
+def test_a_missing_token_is_its_own_error():
+    with pytest.raises(MissingTokenError):
+        load_settings({}, env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BOT_TOKEN", "not a token"),
+        ("TELEGRAM_BASE_URL", "ftp://example.org/bot"),
+        ("ENGINE_DEVICE", "tpu"),
+        ("ENGINE_MAX_SIDE", "big"),
+        ("ENGINE_MAX_SIDE", "16"),
+        ("ENGINE_STEPS", "0"),
+        ("ENGINE_WEIGHTS", "/nowhere/vgg19.pth"),
+        ("QUEUE_MAX", "-1"),
+        ("LOG_LEVEL", "LOUD"),
+        ("PROGRESS_INTERVAL", "0"),
+        ("PREVIEW_INTERVAL", "soon"),
+        ("MAX_DOWNLOAD_MB", "0"),
+    ],
+)
+def test_an_invalid_value_is_one_line_naming_the_variable(name: str, value: str):
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"BOT_TOKEN": TOKEN, name: value}, env_file=None)
+    message = str(raised.value)
+    assert message.startswith(name) and "\n" not in message
+
+
+def test_a_redis_queue_is_refused_until_it_exists():
+    with pytest.raises(SettingsError, match="shared queue is not available yet") as raised:
+        load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": "redis://:hunter2@db:6379/0"}, None)
+    assert "hunter2" not in str(raised.value)
