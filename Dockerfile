@@ -13,5 +13,5 @@ COPY engine ./engine
 RUN pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 stylebot
 
-USER stylebot
+USER 10001
 CMD ["python", "-m", "bot"]
