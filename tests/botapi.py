@@ -1178,6 +1178,15 @@ class BotApiServer:
         probe, what = self._call_probe(method, after, where)
         return await self._wait_async(probe, timeout, what, None)
 
+    async def await_button_answer(self, press: Sent) -> str | None:
+        """The note the bot showed for a button press (every press must be answered)."""
+        call = await self.await_call(
+            "answerCallbackQuery",
+            after=press,
+            where=lambda call: call.params["callback_query_id"] == press.callback_query_id,
+        )
+        return call.params.get("text")
+
     async def await_no_message(
         self,
         chat_id: int,

@@ -22,16 +22,6 @@ def labels(message_buttons: list[tuple[str, str | None]]) -> list[str]:
     return [label for label, _ in message_buttons]
 
 
-async def button_answer(telegram: BotApiServer, press: Sent) -> str | None:
-    """The note the bot showed for a button press (every press must be answered)."""
-    call = await telegram.await_call(
-        "answerCallbackQuery",
-        after=press,
-        where=lambda call: call.params["callback_query_id"] == press.callback_query_id,
-    )
-    return call.params.get("text")
-
-
 # ---- commands -------------------------------------------------------------------------------
 
 
@@ -95,7 +85,7 @@ async def test_image_files_work_and_a_third_picture_replaces_the_style(
 
     _, old_medium = first_pair.buttons[1]
     press = telegram.user_presses_button(ALICE, first_pair.message_id, old_medium)
-    assert await button_answer(telegram, press) == texts.STALE_BUTTON
+    assert await telegram.await_button_answer(press) == texts.STALE_BUTTON
     await telegram.await_no_message(ALICE, after=press)
 
 
@@ -114,7 +104,7 @@ async def test_swap_turns_the_pair_round_in_place(
     before = pair.image()
 
     press = telegram.user_presses_button(ALICE, pair.message_id, label="Swap")
-    assert await button_answer(telegram, press) == texts.SWAPPED_NOTE
+    assert await telegram.await_button_answer(press) == texts.SWAPPED_NOTE
     swapped = await telegram.await_edit(ALICE, pair.message_id, contains=texts.PAIR_SWAPPED)
     after = swapped.image()
     half = before.width // 2
@@ -126,7 +116,7 @@ async def test_swap_turns_the_pair_round_in_place(
     assert swapped.buttons != pair.buttons  # a new pair id: the old buttons are stale
 
     press = telegram.user_presses_button(ALICE, pair.message_id, pair.buttons[1][1], check=False)
-    assert await button_answer(telegram, press) == texts.STALE_BUTTON
+    assert await telegram.await_button_answer(press) == texts.STALE_BUTTON
 
 
 async def test_cancel_forgets_the_pair_and_a_new_photo_starts_over(
@@ -211,15 +201,15 @@ async def test_forged_and_stale_buttons_are_answered_and_do_nothing(
 ):
     pair = await send_pair(ALICE)
     press = telegram.user_presses_button(ALICE, pair.message_id, "rm -rf /", check=False)
-    assert await button_answer(telegram, press) == texts.UNKNOWN_BUTTON
+    assert await telegram.await_button_answer(press) == texts.UNKNOWN_BUTTON
 
     press = telegram.user_presses_button(
         ALICE, pair.message_id, "paint:0123456789ab:strong", check=False
     )
-    assert await button_answer(telegram, press) == texts.STALE_BUTTON
+    assert await telegram.await_button_answer(press) == texts.STALE_BUTTON
 
     press = telegram.user_presses_button(ALICE, pair.message_id, "stop:0123456789ab", check=False)
-    assert await button_answer(telegram, press) == texts.NOTHING_TO_STOP
+    assert await telegram.await_button_answer(press) == texts.NOTHING_TO_STOP
     await telegram.await_no_message(ALICE, after=press)
 
 
@@ -258,7 +248,7 @@ async def test_in_a_group_each_user_has_a_pair_and_only_replies_count(
     assert pair.body == texts.PAIR_READY
 
     press = telegram.user_presses_button(BOB, pair.message_id, label="Medium", chat_id=GROUP)
-    assert await button_answer(telegram, press) == texts.STALE_BUTTON  # not Bob's pair
+    assert await telegram.await_button_answer(press) == texts.STALE_BUTTON  # not Bob's pair
     await telegram.await_no_message(GROUP, after=press)
 
 

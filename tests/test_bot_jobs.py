@@ -15,7 +15,7 @@ from telegram.ext import Application
 from bot import texts
 from engine import StyleOptions
 from engine.queue import StyleQueue
-from tests.botapi import BotApiServer, BotMessage, Sent
+from tests.botapi import BotApiServer, BotMessage
 from tests.pictures import checkerboard, encode, gradient, noise, waves
 
 pytestmark = pytest.mark.slow
@@ -28,19 +28,10 @@ LONG_JOB = {"engine_steps": 400}  # minutes of work: it is always cancelled long
 RESULT_TIMEOUT = 120
 
 
-async def button_answer(telegram: BotApiServer, press: Sent) -> str | None:
-    call = await telegram.await_call(
-        "answerCallbackQuery",
-        after=press,
-        where=lambda call: call.params["callback_query_id"] == press.callback_query_id,
-    )
-    return call.params.get("text")
-
-
 async def press_strength(telegram: BotApiServer, user: int, pair: BotMessage, label: str) -> int:
     """Press a strength button; returns the id of the progress message that appears."""
     press = telegram.user_presses_button(user, pair.message_id, label=label)
-    assert await button_answer(telegram, press) == texts.QUEUED_NOTE
+    assert await telegram.await_button_answer(press) == texts.QUEUED_NOTE
     progress = await telegram.await_message(user, after=press, kind="photo")
     return progress.message_id
 
@@ -85,7 +76,7 @@ async def test_result_buttons_paint_the_same_pair_again_or_start_over(
     first = await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
 
     press = telegram.user_presses_button(ALICE, first.message_id, label="Stronger")
-    assert await button_answer(telegram, press) == texts.QUEUED_NOTE
+    assert await telegram.await_button_answer(press) == texts.QUEUED_NOTE
     stronger = await telegram.await_message(
         ALICE, after=press, kind="photo", contains="Strong style", timeout=RESULT_TIMEOUT
     )
@@ -96,7 +87,7 @@ async def test_result_buttons_paint_the_same_pair_again_or_start_over(
     press = telegram.user_presses_button(ALICE, second.message_id, label="New pair")
     assert (await telegram.await_message(ALICE, after=press)).body == texts.NEW_PAIR
     press = telegram.user_presses_button(ALICE, first.message_id, label="Lighter")
-    assert await button_answer(telegram, press) == texts.STALE_BUTTON
+    assert await telegram.await_button_answer(press) == texts.STALE_BUTTON
 
 
 async def test_cancel_while_running_and_while_queued(
@@ -137,12 +128,12 @@ async def test_the_progress_cancel_button_stops_the_job(
         progress_id = await press_strength(telegram, ALICE, pair, "Medium")
         await painting(telegram, ALICE, progress_id)
         press = telegram.user_presses_button(ALICE, progress_id, label="Cancel")
-        assert await button_answer(telegram, press) == texts.STOPPING_NOTE
+        assert await telegram.await_button_answer(press) == texts.STOPPING_NOTE
         stopped = await telegram.await_edit(ALICE, progress_id, contains=texts.CANCELLED)
         assert stopped.buttons == []
 
         press = telegram.user_presses_button(ALICE, pair.message_id, label="Medium")
-        assert await button_answer(telegram, press) == texts.QUEUED_NOTE  # the pair was kept
+        assert await telegram.await_button_answer(press) == texts.QUEUED_NOTE  # the pair was kept
         sent = telegram.user_sends_command(ALICE, "/cancel")
         await telegram.await_message(ALICE, after=sent)
 
@@ -173,8 +164,8 @@ async def test_double_press_queues_once_and_one_job_per_user(
         pair = await send_pair(ALICE)
         first = telegram.user_presses_button(ALICE, pair.message_id, label="Medium")
         second = telegram.user_presses_button(ALICE, pair.message_id, label="Medium")
-        assert await button_answer(telegram, first) == texts.QUEUED_NOTE
-        assert await button_answer(telegram, second) == texts.ALREADY_THIS_PAIR
+        assert await telegram.await_button_answer(first) == texts.QUEUED_NOTE
+        assert await telegram.await_button_answer(second) == texts.ALREADY_THIS_PAIR
         progress = await telegram.await_message(ALICE, after=first, kind="photo")
         await telegram.await_no_message(
             ALICE, after=progress.seq, kind="photo", within=1.0
@@ -183,7 +174,7 @@ async def test_double_press_queues_once_and_one_job_per_user(
         sent = telegram.user_sends_photo(ALICE, encode(checkerboard()))  # replaces the style
         new_pair = await telegram.await_message(ALICE, after=sent, kind="photo")
         press = telegram.user_presses_button(ALICE, new_pair.message_id, label="Light")
-        assert await button_answer(telegram, press) == texts.ALREADY_ANOTHER
+        assert await telegram.await_button_answer(press) == texts.ALREADY_ANOTHER
         alert = telegram.calls("answerCallbackQuery")[-1]
         assert alert.params.get("show_alert") is True
 
@@ -201,7 +192,7 @@ async def test_a_full_queue_says_busy(
         await press_strength(telegram, BOB, pairs[BOB], "Medium")  # waits: the queue is full
 
         press = telegram.user_presses_button(CAROL, pairs[CAROL].message_id, label="Medium")
-        assert await button_answer(telegram, press) == texts.BUSY
+        assert await telegram.await_button_answer(press) == texts.BUSY
         await telegram.await_no_message(CAROL, after=press)
 
 
