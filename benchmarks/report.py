@@ -1,0 +1,145 @@
+"""Writes RESULTS.md: machine details, the table, and which targets are met."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from .rows import ContenderRow, PairResult
+
+TARGET_SPEEDUP = 4.0  # the project reaches the reference's objective 4x sooner
+TARGET_OVERHEAD = 1.10  # per evaluation, at most 10% above the bare forward+backward
+TARGET_DEFAULT_JOB_S = 90.0
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine(device: torch.device) -> list[str]:
+    lines = [
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores, "
+        f"torch threads {torch.get_num_threads()}",
+        f"- torch {torch.__version__}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+        f"- device: {device}",
+    ]
+    if device.type == "cuda":
+        lines.append(f"- GPU: {torch.cuda.get_device_name(device)}")
+    return lines
+
+
+def _f(value: float | None, fmt: str = ".1f") -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def table(results: Sequence[PairResult]) -> list[str]:
+    lines = [
+        "| pair | size | contender | wall s | evals | content | style | objective "
+        "| s/eval | floor s | ×floor | to ref. objective s | ref. s / that | peak MB | note |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for result in results:
+        reference = _reference(result)
+        for row in result.rows:
+            ratio = row.per_eval_s / row.floor_s if row.per_eval_s else None
+            speedup = (
+                reference.wall_s / row.time_to_target_s
+                if reference and row.time_to_target_s
+                else None
+            )
+            lines.append(
+                f"| {row.pair} | {row.size[0]}×{row.size[1]} | {row.contender} | "
+                f"{row.wall_s:.1f} | {row.evaluations} | {row.score.content:.4f} | "
+                f"{row.score.style:.5f} | {row.objective:.4f} | {_f(row.per_eval_s, '.3f')} | "
+                f"{row.floor_s:.3f} | {_f(ratio, '.2f')} | {_f(row.time_to_target_s)} | "
+                f"{_f(speedup, '.2f')} | "
+                f"{row.peak_memory_mb:.0f} | {row.note} |"
+            )
+    return lines
+
+
+def _reference(result: PairResult) -> ContenderRow | None:
+    return next((r for r in result.rows if r.contender == "reference"), None)
+
+
+def targets(results: Sequence[PairResult], default_job: ContenderRow | None) -> list[str]:
+    """Checks computed from the table, so the verdict always matches the numbers."""
+    lines = []
+    for result in results:
+        reference = _reference(result)
+        medium = next((r for r in result.rows if r.contender == "project:medium"), None)
+        if reference is None or medium is None:
+            continue
+        if medium.time_to_target_s:
+            speedup = reference.wall_s / medium.time_to_target_s
+            verdict = "met" if speedup >= TARGET_SPEEDUP else "MISSED"
+            lines.append(
+                f"- {result.pair} {result.size[0]}×{result.size[1]}: reaches the "
+                f"reference's objective {speedup:.2f}× sooner (target ≥ 4): {verdict}"
+            )
+        else:
+            lines.append(f"- {result.pair}: never reached the reference's objective: MISSED")
+        if medium.per_eval_s:
+            ratio = medium.per_eval_s / medium.floor_s
+            verdict = "met" if ratio <= TARGET_OVERHEAD else "MISSED"
+            lines.append(f"  per-evaluation time {ratio:.2f}× the floor (target ≤ 1.10): {verdict}")
+    if default_job is not None:
+        verdict = "met" if default_job.wall_s <= TARGET_DEFAULT_JOB_S else "MISSED"
+        lines.append(
+            f"- the bot's default CPU job ({default_job.pair}, "
+            f"{default_job.size[0]}×{default_job.size[1]}, {default_job.evaluations} "
+            f"steps): {default_job.wall_s:.1f} s (target ≤ 90): {verdict}"
+        )
+    return lines
+
+
+def write(
+    path: Path,
+    results: Sequence[PairResult],
+    device: torch.device,
+    config: str,
+    default_job: ContenderRow | None,
+    notes: Sequence[str] = (),
+) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m benchmarks` (`make bench`); images and contact sheets are in "
+        "`benchmarks/out/`.",
+        "",
+        "## Machine",
+        *machine(device),
+        "",
+        "## Run",
+        config,
+        "",
+        "## Table",
+        "Losses are the common evaluator's (same VGG19 and layers, relative MSEs, unweighted); "
+        "objective = content + 10 × style + tv, the medium preset's weights, which the "
+        "reference uses. s/eval is at the output size; ×floor divides it by one bare VGG19 "
+        "forward+backward at that size. Times exclude the scoring done for the trace.",
+        "",
+        *table(results),
+        "",
+        "Floors: "
+        + "; ".join(f"{r.pair} {r.size[0]}×{r.size[1]}: {r.floor_s:.3f} s" for r in results),
+        "",
+        "## Targets",
+        *targets(results, default_job),
+        "",
+        "## Notes",
+        *notes,
+        "",
+    ]
+    path.write_text("\n".join(lines))

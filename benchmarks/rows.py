@@ -1,0 +1,46 @@
+"""Typed rows of the results table: one per contender per pair, plus per-pair facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Score:
+    """Unweighted losses of one picture under the common evaluator."""
+
+    content: float
+    style: float
+    tv: float
+
+    def objective(self, style_weight: float, content_weight: float = 1.0, tv_weight: float = 1.0):
+        """The project's weighted objective, so contenders can be compared on one number."""
+        return content_weight * self.content + style_weight * self.style + tv_weight * self.tv
+
+
+@dataclass(frozen=True)
+class ContenderRow:
+    """What one contender did on one pair."""
+
+    pair: str
+    contender: str  # e.g. "project:medium", "reference", "pastiche"
+    size: tuple[int, int]
+    wall_s: float
+    evaluations: int
+    score: Score
+    objective: float  # score.objective at the medium preset's weights
+    peak_memory_mb: float
+    floor_s: float  # bare forward+backward measured just before this contender ran
+    per_eval_s: float | None = None  # at full size, when measurable
+    time_to_target_s: float | None = None  # project only: reaching the reference's objective
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """Everything measured on one content/style pair at one size."""
+
+    pair: str
+    size: tuple[int, int]
+    floor_s: float  # one bare VGG19 forward+backward at this size
+    rows: list[ContenderRow] = field(default_factory=list)

@@ -1,0 +1,60 @@
+"""The benchmark's pure parts on tiny procedural pictures: scoring, the reference loop, plumbing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from benchmarks.evaluator import Evaluator
+from benchmarks.pairs import MissingImages, resolve
+from benchmarks.reference import run_reference
+from benchmarks.rows import Score
+from benchmarks.suite import contact_sheet, output_size
+from engine import StyleOptions
+from tests.pictures import gradient, stripes
+
+CPU = torch.device("cpu")
+SIZE = (64, 48)
+
+
+def test_a_picture_scores_zero_content_loss_against_itself():
+    evaluator = Evaluator(gradient(), stripes(), SIZE, CPU)
+    assert evaluator.score(gradient()).content == pytest.approx(0.0, abs=1e-6)
+    assert evaluator.score(stripes(64, 48)).style < evaluator.score(gradient()).style
+
+
+def test_the_objective_weights_style_like_the_project():
+    score = Score(content=0.5, style=0.1, tv=0.01)
+    assert score.objective(10.0) == pytest.approx(0.5 + 1.0 + 0.01)
+
+
+def test_the_reference_counts_its_evaluations_and_lowers_the_objective():
+    evaluator = Evaluator(gradient(), stripes(), SIZE, CPU)
+    options = StyleOptions(device="cpu")
+    run = run_reference(gradient(), stripes(), SIZE, options, CPU, evaluations=6)
+    assert run.evaluations >= 6 and run.image.size == SIZE
+    weight = options.resolved_style_weight
+    assert evaluator.score(run.image).objective(weight) < evaluator.score(gradient()).objective(
+        weight
+    )
+
+
+def test_every_contender_is_scored_at_the_engines_output_size():
+    assert output_size(gradient(1024, 768), 384) == (384, 288)
+
+
+def test_missing_images_are_named_before_any_work(tmp_path: Path):
+    with pytest.raises(MissingImages, match=r"tubingen\.jpg"):
+        resolve(["tubingen+starry_night"], tmp_path)
+    with pytest.raises(ValueError, match="unknown pair"):
+        resolve(["mona+lisa"], tmp_path)
+
+
+def test_the_contact_sheet_puts_pictures_side_by_side(tmp_path: Path):
+    path = tmp_path / "sheet.png"
+    contact_sheet({"a": gradient(), "b": stripes()}, path, height=32)
+    with Image.open(path) as sheet:
+        assert sheet.height > 32 and sheet.width > 64
