@@ -178,10 +178,6 @@ class StyleQueue:
                 return job
         return None
 
-    @property
-    def waiting(self) -> int:
-        return len(self._waiting)
-
     def cancel(self, job: Job) -> bool:
         """Cancel a waiting job now, or ask a running one to stop (it does within a step)."""
         if job in self._waiting:
