@@ -50,7 +50,7 @@ STRENGTH_STYLE_WEIGHTS: dict[Strength, float] = {
 
 #: Defaults that depend on the device: a CPU user waits in a chat, a GPU has room.
 DEFAULT_MAX_SIDE = {"cpu": 384, "cuda": 512}
-DEFAULT_STEPS = {"cpu": 150, "cuda": 300}
+DEFAULT_STEPS = {"cpu": 100, "cuda": 300}
 
 
 @dataclass(frozen=True, kw_only=True)
