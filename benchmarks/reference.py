@@ -4,12 +4,15 @@ Single scale at full size, content init, ``torch.optim.LBFGS`` with its defaults
 clamped inside the closure, stop once 300 loss evaluations are done (the tutorial's loop
 finishes the L-BFGS step it is in, so a few more may run; the count is reported). The
 network, layers, losses and weights are the project's, so only the loop differs.
+
+Every ``trace_every`` evaluations the iterate is scored by the common evaluator, with the
+scoring time subtracted, so the table can say when the reference reached any objective.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
@@ -18,6 +21,7 @@ from engine import StyleOptions, images
 from engine.optimize import Objective
 from engine.vgg import get_model
 
+from .evaluator import Evaluator
 from .measure import sync
 
 TUTORIAL_EVALUATIONS = 300
@@ -27,7 +31,12 @@ TUTORIAL_EVALUATIONS = 300
 class ReferenceRun:
     image: Image.Image
     evaluations: int
-    wall_s: float
+    wall_s: float  # scoring excluded
+    trace: list[tuple[float, int, float]] = field(default_factory=list)  # (s, evals, objective)
+
+    def time_to(self, objective: float) -> float | None:
+        """When the trace first shows ``objective`` or better (to within its spacing)."""
+        return next((s for s, _, value in self.trace if value <= objective), None)
 
 
 def run_reference(
@@ -35,10 +44,15 @@ def run_reference(
     style: Image.Image,
     size: tuple[int, int],
     options: StyleOptions,
-    device: torch.device,
+    evaluator: Evaluator,
+    objective_weight: float,
     evaluations: int = TUTORIAL_EVALUATIONS,
+    trace_every: int = 10,
 ) -> ReferenceRun:
     """Wall time covers building the targets and the loop, as the project's does."""
+    device = evaluator.device
+    trace: list[tuple[float, int, float]] = []
+    overhead = 0.0
     sync(device)
     started = time.perf_counter()
     content_t = images.to_tensor(content.resize(size, Image.Resampling.LANCZOS), device)
@@ -48,10 +62,20 @@ def run_reference(
     optimizer = torch.optim.LBFGS([picture])
     done = 0
 
+    def score() -> None:
+        nonlocal overhead
+        sync(device)
+        began = time.perf_counter()
+        objective = evaluator.score_tensor(picture.detach()).objective(objective_weight)
+        trace.append((began - started - overhead, done, objective))
+        overhead += time.perf_counter() - began
+
     def closure() -> torch.Tensor:
         nonlocal done
         with torch.no_grad():
             picture.clamp_(0, 1)
+        if done % trace_every == 0:
+            score()
         optimizer.zero_grad()
         loss, _ = objective(picture)
         loss.backward()
@@ -64,4 +88,6 @@ def run_reference(
         picture.clamp_(0, 1)
     result = images.to_image(picture.detach())
     sync(device)
-    return ReferenceRun(result, done, time.perf_counter() - started)
+    wall = time.perf_counter() - started - overhead
+    trace.append((wall, done, evaluator.score(result).objective(objective_weight)))
+    return ReferenceRun(result, done, wall, trace)

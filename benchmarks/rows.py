@@ -33,6 +33,7 @@ class ContenderRow:
     floor_s: float  # bare forward+backward measured just before this contender ran
     per_eval_s: float | None = None  # at full size, when measurable
     time_to_target_s: float | None = None  # project only: reaching the reference's objective
+    reference_time_s: float | None = None  # when the reference first reached this objective
     note: str = ""
 
 

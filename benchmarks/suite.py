@@ -59,13 +59,16 @@ def run_pair(
 
     def add(row_name: str, picture: Image.Image, **fields: object) -> None:
         score = evaluator.score(picture)
+        objective = score.objective(weight)
         fields.setdefault("floor_s", floor)
+        if row_name != "reference":
+            fields["reference_time_s"] = reference.time_to(objective)
         row = ContenderRow(
             pair=name,
             contender=row_name,
             size=size,
             score=score,
-            objective=score.objective(weight),
+            objective=objective,
             **fields,  # type: ignore[arg-type]
         )
         result.rows.append(row)
@@ -83,7 +86,9 @@ def run_pair(
     base = StyleOptions(strength=OBJECTIVE_STRENGTH, device=str(device), max_side=plan.long_side)
     refloor()
     with peak_memory(device) as peak:
-        reference = run_reference(content, style, size, base, device, plan.reference_evaluations)
+        reference = run_reference(
+            content, style, size, base, evaluator, weight, plan.reference_evaluations
+        )
     add(
         "reference",
         reference.image,

@@ -31,15 +31,23 @@ def test_the_objective_weights_style_like_the_project():
     assert score.objective(10.0) == pytest.approx(0.5 + 1.0 + 0.01)
 
 
-def test_the_reference_counts_its_evaluations_and_lowers_the_objective():
+def test_the_reference_counts_its_evaluations_and_traces_a_falling_objective():
     evaluator = Evaluator(gradient(), stripes(), SIZE, CPU)
     options = StyleOptions(device="cpu")
-    run = run_reference(gradient(), stripes(), SIZE, options, CPU, evaluations=6)
-    assert run.evaluations >= 6 and run.image.size == SIZE
     weight = options.resolved_style_weight
-    assert evaluator.score(run.image).objective(weight) < evaluator.score(gradient()).objective(
-        weight
+    run = run_reference(
+        gradient(), stripes(), SIZE, options, evaluator, weight, evaluations=6, trace_every=2
     )
+    assert run.evaluations >= 6 and run.image.size == SIZE
+    start, end = run.trace[0], run.trace[-1]
+    initial = evaluator.score(gradient()).objective(weight)
+    assert start[1] == 0 and start[2] == pytest.approx(initial)
+    assert end == (run.wall_s, run.evaluations, evaluator.score(run.image).objective(weight))
+    assert end[2] < start[2]
+    assert [t for t, _, _ in run.trace] == sorted(t for t, _, _ in run.trace)
+    assert run.time_to(end[2]) <= run.wall_s
+    assert run.time_to(start[2]) == start[0]
+    assert run.time_to(end[2] / 2) is None
 
 
 def test_every_contender_is_scored_at_the_engines_output_size():
