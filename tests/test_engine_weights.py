@@ -105,7 +105,6 @@ def test_model_is_frozen_and_stops_at_the_deepest_layer(bundled):
         model(image, ["conv9_9"])
 
 
-
 def test_channels_last_layout_gives_the_plain_layouts_features_and_gradients(bundled):
     model = VGG19Features(bundled)
     assert model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
