@@ -1,8 +1,8 @@
 """``python -m benchmarks``: the project against the textbook reference and pastiche.
 
-Default (about 19 min on two idle CPU cores): tubingen+starry_night at the engine's default
+Default (19.7 min measured on two CPU cores): tubingen+starry_night at the engine's default
 size (384 px on CPU) with every contender (the reference, the three presets, pastiche for
-100 steps), the other two pairs at 160 px with the reference and the medium preset.
+50 steps), the other two pairs at 128 px with the reference and the medium preset.
 ``--quick`` is a smoke run (first pair, 128 px, short runs).
 """
 
@@ -42,10 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="long side for the first pair (default: the engine's default for the device)",
     )
-    add("--other-size", type=int, default=160, help="long side for the other pairs")
+    add("--other-size", type=int, default=128, help="long side for the other pairs")
     add("--steps", type=int, default=None, help="project steps (default: the engine's)")
     add("--reference-evals", type=int, default=300, help="the tutorial's loss evaluations")
-    add("--pastiche-steps", type=int, default=100, help="pastiche L-BFGS steps; 0 skips it")
+    add("--pastiche-steps", type=int, default=50, help="pastiche L-BFGS steps; 0 skips it")
     add("--pastiche-all", action="store_true", help="run pastiche on every pair, not the first")
     add(
         "--target-steps",
