@@ -21,6 +21,29 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+class Stopwatch:
+    """Wall time of a contender that leaves out the spans spent scoring it for a trace."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        sync(device)
+        self.started = time.perf_counter()
+        self.excluded = 0.0
+
+    @contextmanager
+    def excluding(self) -> Iterator[None]:
+        sync(self.device)  # work queued before the span is the contender's, not the span's
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.excluded += time.perf_counter() - began
+
+    def elapsed(self) -> float:
+        sync(self.device)
+        return time.perf_counter() - self.started - self.excluded
+
+
 @dataclass
 class Peak:
     megabytes: float = 0.0

@@ -7,7 +7,6 @@ evaluator; the time spent scoring is subtracted, so the reported times are the e
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -15,7 +14,7 @@ from PIL import Image
 from engine import Cancelled, Progress, StyleOptions, stylize
 
 from .evaluator import Evaluator
-from .measure import sync
+from .measure import Stopwatch
 
 
 @dataclass
@@ -45,34 +44,27 @@ def run_project(
     stop_at_target: bool = False,
 ) -> ProjectRun:
     """``objective_weight`` is the style weight the trace's objective is computed with."""
-    device = evaluator.device
-    overhead = 0.0
     run = ProjectRun(image=None, steps=0, wall_s=0.0)
     stop = threading.Event()
+    clock = Stopwatch(evaluator.device)
 
     def watch(progress: Progress) -> None:
-        nonlocal overhead
         if progress.scale != progress.scales - 1:
             return
-        began = time.perf_counter()
-        sync(device)
-        objective = evaluator.score(progress.preview()).objective(objective_weight)
-        own_time = progress.elapsed - overhead
+        own_time = progress.elapsed - clock.excluded
+        with clock.excluding():
+            objective = evaluator.score(progress.preview()).objective(objective_weight)
         run.trace.append((own_time, progress.step, objective))
         run.steps = progress.step
         if target is not None and run.time_to_target_s is None and objective <= target:
             run.time_to_target_s = own_time
             if stop_at_target:
                 stop.set()
-        overhead += time.perf_counter() - began
 
-    sync(device)
-    started = time.perf_counter()
     try:
         result = stylize(content, style, options, on_progress=watch, cancel=stop)
         run.image, run.steps = result.image, result.steps
     except Cancelled:
         pass
-    sync(device)
-    run.wall_s = time.perf_counter() - started - overhead
+    run.wall_s = clock.elapsed()
     return run

@@ -11,7 +11,6 @@ scoring time subtracted, so the table can say when the reference reached any obj
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import torch
@@ -22,7 +21,7 @@ from engine.optimize import Objective
 from engine.vgg import get_model
 
 from .evaluator import Evaluator
-from .measure import sync
+from .measure import Stopwatch
 
 TUTORIAL_EVALUATIONS = 300
 
@@ -52,9 +51,7 @@ def run_reference(
     """Wall time covers building the targets and the loop, as the project's does."""
     device = evaluator.device
     trace: list[tuple[float, int, float]] = []
-    overhead = 0.0
-    sync(device)
-    started = time.perf_counter()
+    clock = Stopwatch(device)
     content_t = images.to_tensor(content.resize(size, Image.Resampling.LANCZOS), device)
     style_t = images.to_tensor(images.fit_area(style, size[0] * size[1]), device)
     objective = Objective(get_model(device), content_t, [style_t], options)
@@ -63,12 +60,10 @@ def run_reference(
     done = 0
 
     def score() -> None:
-        nonlocal overhead
-        sync(device)
-        began = time.perf_counter()
-        objective = evaluator.score_tensor(picture.detach()).objective(objective_weight)
-        trace.append((began - started - overhead, done, objective))
-        overhead += time.perf_counter() - began
+        at = clock.elapsed()
+        with clock.excluding():
+            value = evaluator.score_tensor(picture.detach()).objective(objective_weight)
+        trace.append((at, done, value))
 
     def closure() -> torch.Tensor:
         nonlocal done
@@ -87,7 +82,6 @@ def run_reference(
     with torch.no_grad():
         picture.clamp_(0, 1)
     result = images.to_image(picture.detach())
-    sync(device)
-    wall = time.perf_counter() - started - overhead
+    wall = clock.elapsed()
     trace.append((wall, done, evaluator.score(result).objective(objective_weight)))
     return ReferenceRun(result, done, wall, trace)

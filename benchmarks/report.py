@@ -59,13 +59,13 @@ def table(results: Sequence[PairResult]) -> list[str]:
                 if reference and row.time_to_target_s
                 else None
             )
-            equal_quality = row.reference_time_s / row.wall_s if row.reference_time_s else None
             lines.append(
                 f"| {row.pair} | {row.size[0]}×{row.size[1]} | {row.contender} | "
                 f"{row.wall_s:.1f} | {row.evaluations} | {row.score.content:.4f} | "
                 f"{row.score.style:.5f} | {row.objective:.4f} | {_f(row.per_eval_s, '.3f')} | "
                 f"{row.floor_s:.3f} | {_f(ratio, '.2f')} | {_f(row.time_to_target_s)} | "
-                f"{_f(speedup, '.2f')} | {_f(row.reference_time_s)} | {_f(equal_quality, '.2f')} | "
+                f"{_f(speedup, '.2f')} | {_f(row.reference_time_s)} | "
+                f"{_f(row.reference_time_ratio, '.2f')} | "
                 f"{row.peak_memory_mb:.0f} | {row.note} |"
             )
     return lines
@@ -92,11 +92,11 @@ def targets(results: Sequence[PairResult], default_job: ContenderRow | None) -> 
             )
         else:
             lines.append(f"- {result.pair}: never reached the reference's objective: MISSED")
-        if medium.reference_time_s:
+        if medium.reference_time_ratio:
             lines.append(
                 f"  at equal quality the other way round: the reference needs "
                 f"{medium.reference_time_s:.1f} s to reach the project's final objective "
-                f"({medium.objective:.4f}), {medium.reference_time_s / medium.wall_s:.2f}× "
+                f"({medium.objective:.4f}), {medium.reference_time_ratio:.2f}× "
                 f"the project's {medium.wall_s:.1f} s"
             )
         if medium.per_eval_s:

@@ -36,6 +36,11 @@ class ContenderRow:
     reference_time_s: float | None = None  # when the reference first reached this objective
     note: str = ""
 
+    @property
+    def reference_time_ratio(self) -> float | None:
+        """The reference's time to this row's objective over this row's own wall time."""
+        return self.reference_time_s / self.wall_s if self.reference_time_s else None
+
 
 @dataclass(frozen=True)
 class PairResult:

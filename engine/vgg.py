@@ -58,7 +58,7 @@ class VGG19Features(nn.Module):
         self.features = nn.Sequential(*layers)
         self.load_state_dict(weights.state_dict, strict=False)
         self.source = weights.source
-        # channels_last: oneDNN's convolutions run about 10% faster on CPU (see benchmarks).
+        # channels_last: an evaluation runs about 9% faster on CPU (benchmarks/RESULTS.md).
         self.to(memory_format=torch.channels_last)
         self.eval().requires_grad_(False)
 
