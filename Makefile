@@ -18,6 +18,7 @@ bench: $(VENV)/.stamp-bench
 lint: $(VENV)/.stamp-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
 # `base` installs the runtime only; any other name is an extra from pyproject.toml.
@@ -28,4 +29,4 @@ $(VENV)/.stamp-%: pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) benchmarks/out .pytest_cache .ruff_cache
+	rm -rf $(VENV) benchmarks/out .pytest_cache .ruff_cache .mypy_cache
