@@ -11,12 +11,10 @@ import functools
 import logging
 import operator
 import warnings
-from typing import Any
 
 from telegram import BotCommand, Message
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -30,7 +28,7 @@ from engine.queue import StyleQueue
 
 from . import handlers, texts
 from .buttons import Action, ButtonData
-from .context import BotData
+from .context import BotApplication, BotData
 from .media import IMAGE_MIME_TYPES
 from .progress import ChatThrottle
 from .sessions import SessionStore
@@ -57,7 +55,7 @@ IMAGE_FILE = functools.reduce(
 )
 
 
-class StyleBotApplication(Application[Any, Any, Any, Any, BotData, Any]):
+class StyleBotApplication(BotApplication):
     """An Application that ends its users' jobs before it waits for its tasks to finish.
 
     ``Application.stop`` awaits every task made by ``create_task``; a task following a job
@@ -71,7 +69,7 @@ class StyleBotApplication(Application[Any, Any, Any, Any, BotData, Any]):
         await super().stop()
 
 
-def build_application(settings: Settings, queue: StyleQueue | None = None) -> Application:
+def build_application(settings: Settings, queue: StyleQueue | None = None) -> BotApplication:
     """The bot, ready for ``run_polling``; ``queue`` defaults to an in-process StyleQueue."""
     application = (
         ApplicationBuilder()
@@ -81,6 +79,7 @@ def build_application(settings: Settings, queue: StyleQueue | None = None) -> Ap
         .base_file_url(settings.telegram_base_file_url)
         .context_types(ContextTypes(bot_data=BotData))
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .job_queue(None)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -96,7 +95,7 @@ def build_application(settings: Settings, queue: StyleQueue | None = None) -> Ap
     return application
 
 
-def _add_handlers(application: Application) -> None:
+def _add_handlers(application: BotApplication) -> None:
     addressed = ADDRESSED
     application.add_handlers(
         [
@@ -128,7 +127,7 @@ def _add_handlers(application: Application) -> None:
     application.add_error_handler(handlers.on_error)
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: BotApplication) -> None:
     """Start the queue's worker (it warms the model in the background) and list the commands."""
     data: BotData = application.bot_data
     with warnings.catch_warnings():
@@ -141,7 +140,7 @@ async def _post_init(application: Application) -> None:
     logger.info("Bot @%s is up", application.bot.username)
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: BotApplication) -> None:
     """Stop the queue and delete every picture this process kept."""
     data: BotData = application.bot_data
     await data.queue.stop()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.ext import CallbackContext, ExtBot
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from engine.queue import StyleQueue
 
@@ -23,4 +25,8 @@ class BotData:
     stopping: bool = False  # set while the application stops: jobs end as "restarting"
 
 
-Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+#: ``ExtBot[int]``: AIORateLimiter's per-request argument is a number of retries.
+Context = CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]
+#: The application ``build_application`` makes: no PTB job queue (painting jobs are ours).
+BotApplication = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], BotData, None]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]

@@ -141,15 +141,18 @@ class ProgressMessage:
     async def _keep_current(self, job: Job) -> None:
         while True:
             await self._changed.wait()
-            if self._outcome is not None:
+            if self._ended():
                 return
             await self._throttle.turn(self._target.chat_id)
-            if self._outcome is not None:
+            if self._ended():  # the job may have ended while this chat waited its turn
                 return
             self._changed.clear()  # what changes from here on is shown next round
             delay = await self._show(job)
             if delay:
                 await asyncio.sleep(delay)
+
+    def _ended(self) -> bool:
+        return self._outcome is not None
 
     async def _show(self, job: Job) -> float:
         """Edit the message to the job's current state; returns seconds to back off."""
