@@ -8,9 +8,11 @@ Routing (which update reaches which handler) lives in ``bot.app``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import CallbackQuery, InputMediaPhoto, Message, Update
 from telegram.constants import ChatType
@@ -20,13 +22,11 @@ from engine.queue import AlreadyQueued, QueueFull
 
 from . import buttons, jobs, media, texts
 from .buttons import ButtonData
-from .context import Context
+from .context import Context, Handler
 from .progress import Target
 from .sessions import ActiveJob, Session, Stage
 
 logger = logging.getLogger(__name__)
-
-Handler = Callable[[Update, Context], Awaitable[None]]
 
 HINTS = {
     Stage.NEED_CONTENT: texts.NEED_CONTENT,
@@ -115,11 +115,37 @@ def explain(reason: str) -> Handler:
 # ---- buttons --------------------------------------------------------------------------------
 
 
-async def paint(update: Update, context: Context) -> None:
+@dataclass(frozen=True)
+class Press:
+    """A press on a button of the user's current pair."""
+
+    update: Update
+    query: CallbackQuery
+    button: ButtonData
+    session: Session
+
+
+PressHandler = Callable[[Press, Context], Coroutine[Any, Any, None]]
+
+
+def on_current_pair(handler: PressHandler) -> Handler:
+    """Run ``handler`` only for a button of the user's current pair; answer others as stale."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: Context) -> None:
+        query, button = _button(update)
+        session = _session(update, context)
+        if not session.owns(button.pair_id):
+            await query.answer(texts.STALE_BUTTON)
+            return
+        await handler(Press(update, query, button, session), context)
+
+    return checked
+
+
+@on_current_pair
+async def paint(press: Press, context: Context) -> None:
     """Queue the pair at the pressed strength, answering the button at once."""
-    press = await _press_on_current_pair(update, context)
-    if press is None:
-        return
     query, button, session = press.query, press.button, press.session
     assert button.strength is not None, "PAINT buttons always carry a strength"
     if session.job is not None and session.job.pair_id == button.pair_id:
@@ -136,38 +162,33 @@ async def paint(update: Update, context: Context) -> None:
     active = session.active = ActiveJob(job, button.pair_id)
     logger.info("Job %d queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
     await query.answer(texts.QUEUED_NOTE)
-    await _follow_in_background(context, update, session, active)
+    await _follow_in_background(context, press.update, session, active)
 
 
-async def swap(update: Update, context: Context) -> None:
+@on_current_pair
+async def swap(press: Press, context: Context) -> None:
     """Swap content and style, showing the new pair in place of the old one."""
-    press = await _press_on_current_pair(update, context)
-    if press is None:
-        return
-    query, session = press.query, press.session
-    session.swap()
-    await query.answer(texts.SWAPPED_NOTE)
-    await _replace_pair(context, update, session)
+    press.session.swap()
+    await press.query.answer(texts.SWAPPED_NOTE)
+    await _replace_pair(context, press.update, press.session)
 
 
-async def drop(update: Update, context: Context) -> None:
+@on_current_pair
+async def drop(press: Press, context: Context) -> None:
     """Forget the pair on this message, stopping its job if it has one."""
-    press = await _press_on_current_pair(update, context)
-    if press is None:
-        return
-    query, button, session = press.query, press.button, press.session
+    session = press.session
     active = session.job
-    if active is not None and active.pair_id == button.pair_id:
+    if active is not None and active.pair_id == press.button.pair_id:
         context.bot_data.queue.cancel(active.job)
     session.clear()
-    await query.answer()
+    await press.query.answer()
     with contextlib.suppress(BadRequest):  # the message may be gone or already bare
-        await query.edit_message_reply_markup(reply_markup=None)
-    await _send(context, update, session, texts.PAIR_DROPPED)
+        await press.query.edit_message_reply_markup(reply_markup=None)
+    await _send(context, press.update, session, texts.PAIR_DROPPED)
 
 
 async def stop(update: Update, context: Context) -> None:
-    """Cancel the job this progress message shows."""
+    """Cancel the job this progress message shows (its pair may no longer be the current one)."""
     query, button = _button(update)
     active = _session(update, context).job
     if active is None or active.pair_id != button.pair_id:
@@ -177,15 +198,12 @@ async def stop(update: Update, context: Context) -> None:
     await query.answer(texts.STOPPING_NOTE)
 
 
-async def new_pair(update: Update, context: Context) -> None:
+@on_current_pair
+async def new_pair(press: Press, context: Context) -> None:
     """Start over from a result: forget the pair and ask for a new photo."""
-    press = await _press_on_current_pair(update, context)
-    if press is None:
-        return
-    query, session = press.query, press.session
-    session.clear()
-    await query.answer()
-    await _send(context, update, session, texts.NEW_PAIR)
+    press.session.clear()
+    await press.query.answer()
+    await _send(context, press.update, press.session, texts.NEW_PAIR)
 
 
 async def unknown_button(update: Update, context: Context) -> None:
@@ -229,23 +247,6 @@ def _button(update: Update) -> tuple[CallbackQuery, ButtonData]:
     button = ButtonData.decode(query.data)
     assert button is not None, "the handler's pattern only lets well-formed data through"
     return query, button
-
-
-@dataclass(frozen=True)
-class _Press:
-    query: CallbackQuery
-    button: ButtonData
-    session: Session
-
-
-async def _press_on_current_pair(update: Update, context: Context) -> _Press | None:
-    """The press, if its button belongs to the user's current pair; else it is answered as stale."""
-    query, button = _button(update)
-    session = _session(update, context)
-    if not session.owns(button.pair_id):
-        await query.answer(texts.STALE_BUTTON)
-        return None
-    return _Press(query, button, session)
 
 
 def _in_group(update: Update) -> bool:
