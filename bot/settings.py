@@ -12,14 +12,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dotenv import dotenv_values
 
 if TYPE_CHECKING:
     from engine import StyleOptions
-
-T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
@@ -104,120 +102,104 @@ def load_settings(
     if env_file is not None and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    return _parse(_Reader(values))
+    return _parse({name: value.strip() for name, value in values.items()})
 
 
-class _Reader:
-    """Reads one variable at a time and turns every failure into a SettingsError."""
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = values
-
-    def text(self, name: str, default: str) -> str:
-        value = self._values.get(name, "").strip()
-        return value or default
-
-    def optional(self, name: str, parse: Callable[[str], T], rule: str) -> T | None:
-        value = self._values.get(name, "").strip()
-        if not value:
-            return None
-        try:
-            return parse(value)
-        except ValueError:
-            raise SettingsError(f"{name}={value!r} is invalid: expected {rule}") from None
-
-    def number(self, name: str, parse: Callable[[str], T], default: T, rule: str) -> T:
-        value = self.optional(name, parse, rule)
-        return default if value is None else value
-
-
-def _at_least(minimum: float, kind: Callable[[str], T]) -> Callable[[str], T]:
-    def parse(text: str) -> T:
-        value = kind(text)
-        if value < minimum:  # type: ignore[operator]
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-def _parse(read: _Reader) -> Settings:
-    token = read.text("BOT_TOKEN", "")
+def _parse(values: Mapping[str, str]) -> Settings:
+    token = values.get("BOT_TOKEN", "")
     if not token:
         raise MissingTokenError("BOT_TOKEN is not set")
     if not _TOKEN.fullmatch(token):
         raise SettingsError(
             "BOT_TOKEN does not look like a token from @BotFather (digits, a colon, then letters)"
         )
-    return Settings(
-        bot_token=Secret(token),
-        telegram_base_url=_url(
-            "TELEGRAM_BASE_URL", read.text("TELEGRAM_BASE_URL", DEFAULT_BASE_URL)
-        ),
-        telegram_base_file_url=_url(
-            "TELEGRAM_BASE_FILE_URL", read.text("TELEGRAM_BASE_FILE_URL", DEFAULT_BASE_FILE_URL)
-        ),
-        engine_device=_device(read.text("ENGINE_DEVICE", "auto")),
-        engine_max_side=read.optional(
-            "ENGINE_MAX_SIDE", _at_least(32, int), "a whole number of pixels, at least 32"
-        ),
-        engine_steps=read.optional("ENGINE_STEPS", _at_least(1, int), "a whole number, at least 1"),
-        engine_weights=_weights(read.text("ENGINE_WEIGHTS", "bundled")),
-        queue_url=_queue_url(read.text("QUEUE_URL", "")),
-        queue_max=read.number("QUEUE_MAX", _at_least(1, int), 20, "a whole number, at least 1"),
-        log_level=_log_level(read.text("LOG_LEVEL", "INFO")),
-        progress_interval=read.number(
-            "PROGRESS_INTERVAL", _at_least(0.5, float), 3.0, "seconds, at least 0.5"
-        ),
-        preview_interval=read.number(
-            "PREVIEW_INTERVAL", _at_least(0, float), 15.0, "seconds (0 turns previews off)"
-        ),
-        max_download_mb=read.number(
-            "MAX_DOWNLOAD_MB",
-            _at_least(1, int),
-            TELEGRAM_DOWNLOAD_LIMIT_MB,
-            "megabytes, at least 1",
-        ),
-    )
+    fields = {
+        name: _read(name.upper(), values[name.upper()], rule)
+        for name, rule in _RULES.items()
+        if values.get(name.upper())
+    }
+    return Settings(bot_token=Secret(token), **fields)
 
 
-def _url(name: str, value: str) -> str:
+@dataclass(frozen=True)
+class _Rule:
+    """How one variable is read, and what a valid value looks like (for the error)."""
+
+    parse: Callable[[str], Any]  # Any: each field has its own type
+    expected: str
+    secret: bool = False  # never echo the value: it may carry a password
+
+
+def _read(variable: str, value: str, rule: _Rule) -> Any:
+    try:
+        return rule.parse(value)
+    except SettingsError:
+        raise
+    except ValueError:
+        shown = variable if rule.secret else f"{variable}={value!r}"
+        raise SettingsError(f"{shown} is invalid: expected {rule.expected}") from None
+
+
+Number = TypeVar("Number", int, float)
+
+
+def _at_least(minimum: Number, kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    def parse(text: str) -> Number:
+        value = kind(text)
+        if value < minimum:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise ValueError(value)
+    return value.upper()
+
+
+def _url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
-        raise SettingsError(f"{name}={value!r} is invalid: expected an http:// or https:// URL")
+        raise ValueError(value)
     return value
 
 
 def _device(value: str) -> str:
     if not _DEVICE.fullmatch(value):
-        raise SettingsError(
-            f"ENGINE_DEVICE={value!r} is invalid: expected auto, cpu, cuda or cuda:N"
-        )
+        raise ValueError(value)
     return value
 
 
 def _weights(value: str) -> str:
     if value in ENGINE_WEIGHT_SOURCES or Path(value).is_file():
         return value
-    raise SettingsError(
-        f"ENGINE_WEIGHTS={value!r} is invalid: expected bundled, torchvision or the path of a file"
-    )
+    raise ValueError(value)
 
 
 def _queue_url(value: str) -> str:
-    if not value:
-        return value
     if value.startswith(("redis://", "rediss://")):
         raise SettingsError(
             "QUEUE_URL points at Redis, but the shared queue is not available yet: "
             "leave QUEUE_URL empty to use the in-process queue"
         )
-    # The value is not echoed: a queue URL may carry a password.
-    raise SettingsError("QUEUE_URL is invalid: leave it empty to use the in-process queue")
+    raise ValueError(value)
 
 
-def _log_level(value: str) -> str:
-    level = value.upper()
-    if level not in LOG_LEVELS:
-        choices = ", ".join(LOG_LEVELS)
-        raise SettingsError(f"LOG_LEVEL={value!r} is invalid: expected one of {choices}")
-    return level
+_URL = "an http:// or https:// URL"
+#: One rule per Settings field but the token; field ``queue_max`` is variable QUEUE_MAX.
+#: An unset or empty variable leaves the field's default.
+_RULES: dict[str, _Rule] = {
+    "telegram_base_url": _Rule(_url, _URL),
+    "telegram_base_file_url": _Rule(_url, _URL),
+    "engine_device": _Rule(_device, "auto, cpu, cuda or cuda:N"),
+    "engine_max_side": _Rule(_at_least(32, int), "a whole number of pixels, at least 32"),
+    "engine_steps": _Rule(_at_least(1, int), "a whole number, at least 1"),
+    "engine_weights": _Rule(_weights, "bundled, torchvision or the path of a file"),
+    "queue_url": _Rule(_queue_url, "nothing: leave it empty to use the in-process queue", True),
+    "queue_max": _Rule(_at_least(1, int), "a whole number, at least 1"),
+    "log_level": _Rule(_log_level, f"one of {', '.join(LOG_LEVELS)}"),
+    "progress_interval": _Rule(_at_least(0.5, float), "seconds, at least 0.5"),
+    "preview_interval": _Rule(_at_least(0.0, float), "seconds (0 turns previews off)"),
+    "max_download_mb": _Rule(_at_least(1, int), "megabytes, at least 1"),
+}
