@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from telegram import Update
-from telegram.ext import Application
 
+from bot import texts
 from bot.app import build_application
+from bot.context import BotApplication
 from bot.settings import Secret, Settings
 from engine.queue import StyleQueue
 from tests.botapi import BotApiServer, BotMessage
+from tests.chat import SendPair, StartBot, in_group
 from tests.pictures import encode, gradient, stripes
 
 # ============================================================================================
@@ -34,9 +36,14 @@ TINY_ENGINE: dict[str, Any] = {
 
 @pytest.fixture
 def telegram() -> Iterator[BotApiServer]:
-    """Telegram as the bot sees it, plus the users' side of every chat."""
+    """Telegram as the bot sees it, plus the users' side of every chat.
+
+    A bug in the fake server answers the bot with a 500 that the bot may well survive; it
+    must still fail the test.
+    """
     with BotApiServer(token=BOT_TOKEN) as server:
         yield server
+    assert not server.internal_errors, "\n".join(server.internal_errors)
 
 
 def bot_settings(server: BotApiServer, **overrides: Any) -> Settings:
@@ -52,7 +59,7 @@ def bot_settings(server: BotApiServer, **overrides: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running(application: Application) -> AsyncIterator[Application]:
+async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
     """Run ``application`` on this event loop with the same steps, in the same order, as
     ``run_polling``: initialize, post_init, polling, start ... stop, shutdown, post_shutdown."""
     assert application.updater is not None and application.post_init is not None
@@ -73,41 +80,48 @@ async def running(application: Application) -> AsyncIterator[Application]:
         await application.post_shutdown(application)
 
 
-StartBot = Callable[..., contextlib.AbstractAsyncContextManager[Application]]
-
-
 @pytest.fixture
 def start_bot(telegram: BotApiServer) -> StartBot:
     """``async with start_bot(queue=None, **settings) as app:`` runs the bot on ``telegram``."""
 
     def start(
         queue: StyleQueue | None = None, **overrides: Any
-    ) -> contextlib.AbstractAsyncContextManager[Application]:
+    ) -> contextlib.AbstractAsyncContextManager[BotApplication]:
         return running(build_application(bot_settings(telegram, **overrides), queue))
 
     return start
 
 
 @pytest.fixture
-async def bot(start_bot: StartBot) -> AsyncIterator[Application]:
+async def bot(start_bot: StartBot) -> AsyncIterator[BotApplication]:
     """The bot with default test settings, running for the whole test."""
     async with start_bot() as application:
         yield application
 
 
-SendPair = Callable[..., Awaitable[BotMessage]]
-
-
 @pytest.fixture
 def send_pair(telegram: BotApiServer) -> SendPair:
-    """``pair = await send_pair(user)``: the user sends a photo and a style; the bot's pair."""
+    """The user sends a photo and a style (in a group, each replying to the bot); the pair."""
 
     async def send(
-        user_id: int, content: bytes | None = None, style: bytes | None = None
+        user_id: int,
+        content: bytes | None = None,
+        style: bytes | None = None,
+        *,
+        group: int | None = None,
     ) -> BotMessage:
-        telegram.user_sends_photo(user_id, content or encode(gradient(72, 40)))
-        await telegram.await_message(user_id, contains="Got the content photo")
-        sent = telegram.user_sends_photo(user_id, style or encode(stripes()))
-        return await telegram.await_message(user_id, after=sent, kind="photo")
+        chat_id, where = group or user_id, in_group(group)
+        reply_to = None
+        if group is not None:  # in a group, pictures count only as replies to the bot
+            sent = telegram.user_sends_command(user_id, "/start", mention_bot=True, **where)
+            reply_to = (await telegram.await_message(chat_id, after=sent)).message_id
+        content = content or encode(gradient(72, 40))
+        sent = telegram.user_sends_photo(user_id, content, reply_to_message_id=reply_to, **where)
+        got = await telegram.await_message(chat_id, after=sent, contains=texts.GOT_CONTENT)
+        if group is not None:
+            reply_to = got.message_id
+        style = style or encode(stripes())
+        sent = telegram.user_sends_photo(user_id, style, reply_to_message_id=reply_to, **where)
+        return await telegram.await_message(chat_id, after=sent, kind="photo")
 
     return send

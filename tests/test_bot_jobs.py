@@ -6,51 +6,75 @@ the test acts gets many steps and is cancelled as soon as it has shown progress.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
-from telegram.ext import Application
+from PIL import Image
 
+import engine.queue
 from bot import texts
-from engine import StyleOptions
-from engine.queue import StyleQueue
+from bot.context import BotApplication
+from engine import Progress, Result, StyleOptions, stylize
+from engine.queue import FAILURE_MESSAGE, StyleQueue
 from tests.botapi import BotApiServer, BotMessage
+from tests.chat import (
+    ALICE,
+    BOB,
+    CAROL,
+    GROUP,
+    SendPair,
+    StartBot,
+    assert_no_reply,
+    job_folders,
+    painting,
+    press_strength,
+)
 from tests.pictures import checkerboard, encode, gradient, noise, waves
 
 pytestmark = pytest.mark.slow
 
-SendPair = Callable[..., Awaitable[BotMessage]]  # the send_pair fixture
-StartBot = Callable[..., AbstractAsyncContextManager[Application]]  # the start_bot fixture
-
-ALICE, BOB, CAROL = 1001, 1002, 1003
 LONG_JOB = {"engine_steps": 400}  # minutes of work: it is always cancelled long before
 RESULT_TIMEOUT = 120
+STRENGTH_BUTTONS = ["Light", "Medium", "Strong"]
 
 
-async def press_strength(telegram: BotApiServer, user: int, pair: BotMessage, label: str) -> int:
-    """Press a strength button; returns the id of the progress message that appears."""
-    press = telegram.user_presses_button(user, pair.message_id, label=label)
-    assert await telegram.await_button_answer(press) == texts.QUEUED_NOTE
-    progress = await telegram.await_message(user, after=press, kind="photo")
-    return progress.message_id
+def labels(message: BotMessage) -> list[str]:
+    return [label for label, _ in message.buttons]
 
 
-async def painting(telegram: BotApiServer, user: int, progress_id: int) -> BotMessage:
-    """Wait until the progress message shows a percentage: the job is running."""
-    return await telegram.await_edit(user, progress_id, contains="%", timeout=RESULT_TIMEOUT)
+def named(file_name: str) -> Callable[[BotMessage], bool]:
+    return lambda message: message.file_name == file_name
 
 
-def job_folders(application: Application) -> list[str]:
-    jobs = application.bot_data.sessions.root / "jobs"
-    return sorted(path.name for path in jobs.iterdir()) if jobs.exists() else []
+@dataclass(frozen=True)
+class TwoJobs:
+    """Alice's job painting and Bob's waiting behind it, each with its pair and progress."""
+
+    alice_pair: BotMessage
+    alice_progress: BotMessage
+    bob_pair: BotMessage
+    bob_progress: BotMessage
+
+
+async def alice_paints_bob_waits(
+    telegram: BotApiServer, send_pair: SendPair, group: int | None = None
+) -> TwoJobs:
+    """Both users send a pair; Alice's job starts painting, then Bob presses and waits."""
+    alice_pair = await send_pair(ALICE, group=group)
+    bob_pair = await send_pair(BOB, encode(noise()), encode(waves()), group=group)
+    alice_progress = await press_strength(telegram, ALICE, alice_pair, "Strong", group=group)
+    await painting(telegram, group or ALICE, alice_progress.message_id)
+    bob_progress = await press_strength(telegram, BOB, bob_pair, "Light", group=group)
+    return TwoJobs(alice_pair, alice_progress, bob_pair, bob_progress)
 
 
 async def test_happy_path_photo_photo_medium_progress_then_result(
-    bot: Application, telegram: BotApiServer, send_pair: SendPair
+    bot: BotApplication, telegram: BotApiServer, send_pair: SendPair
 ):
     pair = await send_pair(ALICE, encode(gradient(72, 40)), encode(waves()))
-    progress_id = await press_strength(telegram, ALICE, pair, "Medium")
+    progress = await press_strength(telegram, ALICE, pair, "Medium")
 
     photo = await telegram.await_message(ALICE, kind="photo", contains="Medium style", timeout=120)
     assert photo.body.startswith("Medium style · 64×36 px · ")
@@ -58,9 +82,9 @@ async def test_happy_path_photo_photo_medium_progress_then_result(
     assert document.file_name == "stylized-medium.png"
     result = document.image()
     assert result.format == "PNG" and result.size == (64, 36)  # the content's 16:9 shape
-    assert [label for label, _ in document.buttons] == ["− Lighter", "+ Stronger", "New pair"]
+    assert labels(document) == ["− Lighter", "+ Stronger", "New pair"]
 
-    progress = telegram.message(ALICE, progress_id)
+    progress = telegram.message(ALICE, progress.message_id)
     shown = [body for _, body in progress.versions]
     assert any(b.startswith("Painting… ") and "% · stage 1 of 1 · about" in b for b in shown)
     assert progress.body.startswith("Done in ")
@@ -69,7 +93,7 @@ async def test_happy_path_photo_photo_medium_progress_then_result(
 
 
 async def test_result_buttons_paint_the_same_pair_again_or_start_over(
-    bot: Application, telegram: BotApiServer, send_pair: SendPair
+    bot: BotApplication, telegram: BotApiServer, send_pair: SendPair
 ):
     pair = await send_pair(ALICE)
     await press_strength(telegram, ALICE, pair, "Medium")
@@ -82,7 +106,7 @@ async def test_result_buttons_paint_the_same_pair_again_or_start_over(
     )
     second = await telegram.await_message(ALICE, after=stronger.seq, kind="document")
     assert second.file_name == "stylized-strong.png"
-    assert [label for label, _ in second.buttons] == ["− Lighter", "New pair"]
+    assert labels(second) == ["− Lighter", "New pair"]
 
     press = telegram.user_presses_button(ALICE, second.message_id, label="New pair")
     assert (await telegram.await_message(ALICE, after=press)).body == texts.NEW_PAIR
@@ -94,24 +118,21 @@ async def test_cancel_while_running_and_while_queued(
     start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
 ):
     async with start_bot(**LONG_JOB) as application:
-        alice_pair = await send_pair(ALICE)
-        bob_pair = await send_pair(BOB)
-        alice_progress = await press_strength(telegram, ALICE, alice_pair, "Strong")
-        await painting(telegram, ALICE, alice_progress)
-        bob_progress = await press_strength(telegram, BOB, bob_pair, "Light")
-        assert telegram.message(BOB, bob_progress).body == "Queued — 1 ahead of you."
+        jobs = await alice_paints_bob_waits(telegram, send_pair)
+        assert jobs.bob_progress.body == "Queued — 1 ahead of you."
 
         sent = telegram.user_sends_command(BOB, "/status")
         assert (await telegram.await_message(BOB, after=sent)).body == texts.status_queued(1)
         sent = telegram.user_sends_command(BOB, "/cancel")
         assert (await telegram.await_message(BOB, after=sent)).body == texts.CANCELLED_QUEUED
-        await telegram.await_edit(BOB, bob_progress, contains=texts.CANCELLED)
+        await telegram.await_edit(BOB, jobs.bob_progress.message_id, contains=texts.CANCELLED)
 
         sent = telegram.user_sends_command(ALICE, "/status")
         status = await telegram.await_message(ALICE, after=sent)
         assert status.body.startswith("Painting your picture: ")
         sent = telegram.user_sends_command(ALICE, "/cancel")
         assert (await telegram.await_message(ALICE, after=sent)).body == texts.CANCELLING_RUNNING
+        alice_progress = jobs.alice_progress.message_id
         await telegram.await_edit(ALICE, alice_progress, after=sent, contains=texts.CANCELLED)
 
         sent = telegram.user_sends_command(ALICE, "/status")
@@ -125,11 +146,11 @@ async def test_the_progress_cancel_button_stops_the_job(
 ):
     async with start_bot(**LONG_JOB):
         pair = await send_pair(ALICE)
-        progress_id = await press_strength(telegram, ALICE, pair, "Medium")
-        await painting(telegram, ALICE, progress_id)
-        press = telegram.user_presses_button(ALICE, progress_id, label="Cancel")
+        progress = await press_strength(telegram, ALICE, pair, "Medium")
+        await painting(telegram, ALICE, progress.message_id)
+        press = telegram.user_presses_button(ALICE, progress.message_id, label="Cancel")
         assert await telegram.await_button_answer(press) == texts.STOPPING_NOTE
-        stopped = await telegram.await_edit(ALICE, progress_id, contains=texts.CANCELLED)
+        stopped = await telegram.await_edit(ALICE, progress.message_id, contains=texts.CANCELLED)
         assert stopped.buttons == []
 
         press = telegram.user_presses_button(ALICE, pair.message_id, label="Medium")
@@ -143,18 +164,19 @@ async def test_a_second_user_is_answered_while_the_first_job_runs(
 ):
     async with start_bot(**LONG_JOB) as application:
         pair = await send_pair(ALICE)
-        progress_id = await press_strength(telegram, ALICE, pair, "Medium")
-        await painting(telegram, ALICE, progress_id)
+        progress = await press_strength(telegram, ALICE, pair, "Medium")
+        await painting(telegram, ALICE, progress.message_id)
 
         sent = telegram.user_sends_command(BOB, "/start")
         assert (await telegram.await_message(BOB, after=sent, timeout=5)).body == texts.INTRO
         sent = telegram.user_sends_photo(BOB, encode(noise()))
         reply = await telegram.await_message(BOB, after=sent, timeout=5)
         assert reply.body == texts.GOT_CONTENT
-        assert application.bot_data.queue.job_of(ALICE).state == "running"  # still painting
+        job = application.bot_data.queue.job_of(ALICE)
+        assert job is not None and job.state == "running"  # still painting
 
         telegram.user_sends_command(ALICE, "/cancel")
-        await telegram.await_edit(ALICE, progress_id, contains=texts.CANCELLED)
+        await telegram.await_edit(ALICE, progress.message_id, contains=texts.CANCELLED)
 
 
 async def test_double_press_queues_once_and_one_job_per_user(
@@ -178,7 +200,9 @@ async def test_double_press_queues_once_and_one_job_per_user(
         alert = telegram.calls("answerCallbackQuery")[-1]
         assert alert.params.get("show_alert") is True
 
-        application.bot_data.queue.cancel(application.bot_data.queue.job_of(ALICE))
+        job = application.bot_data.queue.job_of(ALICE)
+        assert job is not None
+        application.bot_data.queue.cancel(job)
         await telegram.await_edit(ALICE, progress.message_id, contains=texts.CANCELLED)
 
 
@@ -186,17 +210,14 @@ async def test_a_full_queue_says_busy(
     start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
 ):
     async with start_bot(queue_max=1, **LONG_JOB):
-        pairs = {user: await send_pair(user) for user in (ALICE, BOB, CAROL)}
-        alice_progress = await press_strength(telegram, ALICE, pairs[ALICE], "Medium")
-        await painting(telegram, ALICE, alice_progress)
-        await press_strength(telegram, BOB, pairs[BOB], "Medium")  # waits: the queue is full
-
-        press = telegram.user_presses_button(CAROL, pairs[CAROL].message_id, label="Medium")
+        await alice_paints_bob_waits(telegram, send_pair)  # Bob's job fills the queue
+        carol_pair = await send_pair(CAROL)
+        press = telegram.user_presses_button(CAROL, carol_pair.message_id, label="Medium")
         assert await telegram.await_button_answer(press) == texts.BUSY
-        await telegram.await_no_message(CAROL, after=press)
+        await assert_no_reply(telegram, CAROL, after=press)
 
 
-async def test_a_failing_job_says_so_in_plain_words_and_offers_a_retry(
+async def test_a_job_that_cannot_start_says_so_in_plain_words_and_offers_a_retry(
     start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
 ):
     broken_engine = StyleQueue(
@@ -204,35 +225,116 @@ async def test_a_failing_job_says_so_in_plain_words_and_offers_a_retry(
     )
     async with start_bot(queue=broken_engine):
         pair = await send_pair(ALICE)
-        progress_id = await press_strength(telegram, ALICE, pair, "Medium")
-        failed = await telegram.await_edit(ALICE, progress_id, contains="Sorry, this one didn't")
-        assert [label for label, _ in failed.buttons] == ["Light", "Medium", "Strong"]
+        progress = await press_strength(telegram, ALICE, pair, "Medium")
+        failed = await telegram.await_edit(
+            ALICE, progress.message_id, contains="Sorry, this one didn't"
+        )
+        assert labels(failed) == STRENGTH_BUTTONS
 
         sent = telegram.user_sends_command(ALICE, "/status")  # the bot carries on
         assert (await telegram.await_message(ALICE, after=sent)).body.startswith(texts.STATUS_IDLE)
 
 
+class EngineCrash(RuntimeError):
+    """What the monkeypatched engine raises: think of a CUDA error in the middle of a run."""
+
+
+async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
+    start_bot: StartBot,
+    telegram: BotApiServer,
+    send_pair: SendPair,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    def crashes_after_progress(
+        content: Image.Image,
+        style: Image.Image,
+        options: StyleOptions,
+        on_progress: Callable[[Progress], None],
+        cancel: threading.Event,
+    ) -> Result:
+        def report_then_crash(progress: Progress) -> None:
+            on_progress(progress)
+            if progress.step >= 10:
+                raise EngineCrash("simulated failure in the middle of a run")
+
+        return stylize(content, style, options, on_progress=report_then_crash, cancel=cancel)
+
+    monkeypatch.setattr(engine.queue, "stylize", crashes_after_progress)
+    async with start_bot(engine_steps=40) as application:
+        pair = await send_pair(ALICE)
+        progress = await press_strength(telegram, ALICE, pair, "Medium")
+        await painting(telegram, ALICE, progress.message_id)
+        failed = await telegram.await_edit(ALICE, progress.message_id, contains="Sorry")
+        assert failed.body == texts.FAILED.format(reason=FAILURE_MESSAGE)
+        assert labels(failed) == STRENGTH_BUTTONS
+        assert job_folders(application) == []
+        await telegram.await_no_message(ALICE, kind="document", after=0)
+
+        monkeypatch.undo()  # the engine recovers: a retry paints the same pair
+        press = telegram.user_presses_button(ALICE, progress.message_id, label="Light")
+        assert await telegram.await_button_answer(press) == texts.QUEUED_NOTE
+        result = await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
+        assert result.file_name == "stylized-light.png"
+
+
+async def test_two_users_paint_at_once_in_one_group(
+    start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
+):
+    async with start_bot(engine_steps=30):
+        jobs = await alice_paints_bob_waits(telegram, send_pair, group=GROUP)
+        # Every message about a job answers the pair preview its button was on.
+        assert jobs.alice_progress.reply_to_message_id == jobs.alice_pair.message_id
+        assert jobs.bob_progress.reply_to_message_id == jobs.bob_pair.message_id
+        assert jobs.bob_progress.body == "Queued — 1 ahead of you."
+
+        results: dict[int, BotMessage] = {}
+        for user, pair, strength in (
+            (ALICE, jobs.alice_pair, "strong"),
+            (BOB, jobs.bob_pair, "light"),
+        ):
+            document = await telegram.await_message(
+                GROUP,
+                kind="document",
+                where=named(f"stylized-{strength}.png"),
+                after=0,
+                timeout=RESULT_TIMEOUT,
+            )
+            photo = await telegram.await_message(
+                GROUP, after=0, contains=f"{strength.title()} style"
+            )
+            assert photo.reply_to_message_id == document.reply_to_message_id == pair.message_id
+            results[user] = document
+        for progress in (jobs.alice_progress, jobs.bob_progress):
+            assert telegram.message(GROUP, progress.message_id).body.startswith("Done in ")
+
+        # Each user's result buttons are theirs alone.
+        press = telegram.user_presses_button(
+            BOB, results[ALICE].message_id, label="Lighter", chat_id=GROUP
+        )
+        assert await telegram.await_button_answer(press) == texts.STALE_BUTTON
+
+
 # PTB's own RetryAfter constructor warns about a coming type change of ``retry_after``.
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-async def test_progress_shows_previews_and_survives_flood_limits_and_refused_edits(
+async def test_progress_shows_previews_and_survives_refused_edits(
     start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
 ):
     async with start_bot(engine_steps=40, progress_interval=0.2, preview_interval=0.5):
         pair = await send_pair(ALICE)
-        telegram.flood_limit("editMessageCaption", retry_after=1)
+        telegram.flood_limit("editMessageCaption", retry_after=1)  # absorbed by AIORateLimiter
         telegram.inject_error(
             "editMessageMedia", description="Bad Request: message is not modified"
         )
-        progress_id = await press_strength(telegram, ALICE, pair, "Medium")
+        progress = await press_strength(telegram, ALICE, pair, "Medium")
 
         await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
-        assert telegram.message(ALICE, progress_id).body.startswith("Done in ")
+        assert telegram.message(ALICE, progress.message_id).body.startswith("Done in ")
         previews = [call for call in telegram.calls("editMessageMedia") if call.ok]
         assert previews, "a preview of the work in progress replaces the picture now and then"
 
 
 async def test_a_deleted_progress_message_does_not_stop_the_result(
-    bot: Application, telegram: BotApiServer, send_pair: SendPair
+    bot: BotApplication, telegram: BotApiServer, send_pair: SendPair
 ):
     pair = await send_pair(ALICE)
     telegram.inject_error(
@@ -247,14 +349,10 @@ async def test_stopping_the_bot_ends_jobs_politely_and_removes_every_file(
     start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
 ):
     async with start_bot(**LONG_JOB) as application:
-        alice_pair = await send_pair(ALICE)
-        bob_pair = await send_pair(BOB)
-        alice_progress = await press_strength(telegram, ALICE, alice_pair, "Medium")
-        await painting(telegram, ALICE, alice_progress)
-        bob_progress = await press_strength(telegram, BOB, bob_pair, "Medium")
+        jobs = await alice_paints_bob_waits(telegram, send_pair)
         root = application.bot_data.sessions.root
         assert any(root.rglob("*.jpg"))
 
-    assert telegram.message(ALICE, alice_progress).body == texts.RESTARTING
-    assert telegram.message(BOB, bob_progress).body == texts.RESTARTING
+    assert telegram.message(ALICE, jobs.alice_progress.message_id).body == texts.RESTARTING
+    assert telegram.message(BOB, jobs.bob_progress.message_id).body == texts.RESTARTING
     assert not root.exists()

@@ -1,0 +1,80 @@
+"""The bot tests' shared vocabulary: who is chatting, fixture types, and steps of the chat.
+
+Steps here read like what a user does ("press a strength", "wait until it paints"); the
+Bot API server in ``tests.botapi`` knows nothing of this bot, these helpers do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from bot import texts
+from bot.context import BotApplication
+from tests.botapi import BotApiServer, BotMessage, Sent
+
+ALICE, BOB, CAROL = 1001, 1002, 1003
+GROUP = -1002003
+
+#: ``async with start_bot(queue=None, **settings) as app``: the bot on the test server.
+StartBot = Callable[..., contextlib.AbstractAsyncContextManager[BotApplication]]
+
+
+class SendPair(Protocol):
+    """``pair = await send_pair(user)``: the user sends a photo and a style; the bot's pair."""
+
+    def __call__(
+        self,
+        user_id: int,
+        content: bytes | None = None,
+        style: bytes | None = None,
+        *,
+        group: int | None = None,
+    ) -> Awaitable[BotMessage]: ...
+
+
+def in_group(group: int | None) -> dict[str, Any]:
+    """Keyword arguments that put a user's message in ``group`` (none: the private chat)."""
+    return {} if group is None else {"chat_id": group, "chat_type": "group"}
+
+
+async def press_strength(
+    telegram: BotApiServer, user: int, pair: BotMessage, label: str, *, group: int | None = None
+) -> BotMessage:
+    """Press a strength button; returns the progress message that appears."""
+    press = telegram.user_presses_button(user, pair.message_id, label=label, chat_id=group)
+    assert await telegram.await_button_answer(press) == texts.QUEUED_NOTE
+    return await telegram.await_message(group or user, after=press, kind="photo")
+
+
+async def painting(
+    telegram: BotApiServer, chat_id: int, progress_id: int, timeout: float = 120
+) -> BotMessage:
+    """Wait until the progress message shows a percentage: the job is running."""
+    return await telegram.await_edit(chat_id, progress_id, contains="%", timeout=timeout)
+
+
+def job_folders(application: BotApplication) -> list[str]:
+    """The per-job copies of pairs still on disk."""
+    jobs = application.bot_data.sessions.root / "jobs"
+    return sorted(path.name for path in jobs.iterdir()) if jobs.exists() else []
+
+
+async def assert_no_reply(
+    telegram: BotApiServer, user: int, after: Sent | int, *, group: int | None = None
+) -> None:
+    """The bot sent nothing to the chat since ``after``.
+
+    Proof, not a guess: the user then sends /status, and PTB handles one update at a time,
+    so once /status is answered every earlier update has been handled. Its answer must be
+    the only bot message since ``after``.
+    """
+    chat_id = group or user
+    barrier = telegram.user_sends_command(
+        user, "/status", mention_bot=group is not None, **in_group(group)
+    )
+    status = await telegram.await_message(chat_id, after=barrier)
+    since = after.marker if isinstance(after, Sent) else after
+    extra = [m for m in telegram.messages(chat_id) if since < m.seq and m.seq != status.seq]
+    assert not extra, f"unexpected replies: {[m.body for m in extra]}\n{telegram.dump(chat_id)}"
