@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from PIL import Image
 from telegram.ext import Application
 
 from bot import texts
 from tests.botapi import BotApiServer, BotMessage, Sent
+from tests.chat import StartBot
 from tests.pictures import checkerboard, encode, gradient, noise, stripes, waves
 
 ALICE, BOB = 1001, 1002
@@ -97,21 +99,35 @@ async def test_an_album_of_two_is_content_then_style(bot: Application, telegram:
     assert [m.body for m in telegram.messages(ALICE)] == [texts.GOT_CONTENT, texts.PAIR_READY]
 
 
-async def test_swap_turns_the_pair_round_in_place(
+RED, BLUE = (220, 30, 30), (30, 40, 210)
+
+
+def sides(preview: Image.Image) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The colours at the centres of the preview's left and right square cells."""
+    middle, cell = preview.height // 2, preview.height
+    left = preview.getpixel((cell // 2, middle))
+    right = preview.getpixel((preview.width - cell // 2, middle))
+    assert isinstance(left, tuple) and isinstance(right, tuple)
+    return left, right
+
+
+def near(colour: tuple[int, ...], expected: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) < 40 for a, b in zip(colour, expected, strict=False))
+
+
+async def test_the_pair_shows_the_photo_left_and_swap_turns_it_round_in_place(
     bot: Application, telegram: BotApiServer, send_pair: SendPair
 ):
-    pair = await send_pair(ALICE, encode(gradient()), encode(stripes()))
-    before = pair.image()
+    photo, painting = Image.new("RGB", (64, 48), RED), Image.new("RGB", (48, 64), BLUE)
+    pair = await send_pair(ALICE, encode(photo), encode(painting))
+    left, right = sides(pair.image())
+    assert near(left, RED) and near(right, BLUE)  # as the caption says: photo left, style right
 
     press = telegram.user_presses_button(ALICE, pair.message_id, label="Swap")
     assert await telegram.await_button_answer(press) == texts.SWAPPED_NOTE
     swapped = await telegram.await_edit(ALICE, pair.message_id, contains=texts.PAIR_SWAPPED)
-    after = swapped.image()
-    half = before.width // 2
-    assert (
-        after.crop((0, 0, half, before.height)).tobytes()
-        != before.crop((0, 0, half, before.height)).tobytes()
-    )
+    left, right = sides(swapped.image())
+    assert near(left, BLUE) and near(right, RED)
     assert labels(swapped.buttons) == PAIR_BUTTONS
     assert swapped.buttons != pair.buttons  # a new pair id: the old buttons are stale
 
@@ -264,3 +280,23 @@ async def test_a_download_telegram_refuses_is_explained(bot: Application, telegr
 
     sent = telegram.user_sends_photo(ALICE, encode(gradient()))
     assert (await telegram.await_message(ALICE, after=sent)).body == texts.GOT_CONTENT
+
+
+async def test_the_download_limit_is_the_configured_one(
+    start_bot: StartBot, telegram: BotApiServer
+):
+    refused = texts.with_hint(texts.too_big(1), texts.NEED_CONTENT)
+    async with start_bot(max_download_mb=1):
+        announced_big = telegram.user_sends_document(
+            ALICE, encode(gradient()), "big.png", file_size_override=1_500_000
+        )
+        assert (await telegram.await_message(ALICE, after=announced_big)).body == refused
+        assert telegram.calls("getFile") == []  # refused before downloading
+
+        big = encode(noise(700, 700))  # Telegram said it was small; the download says not
+        assert len(big) > 1024 * 1024
+        sent = telegram.user_sends_document(ALICE, big, "noise.png", file_size_override=1000)
+        assert (await telegram.await_message(ALICE, after=sent)).body == refused
+
+        sent = telegram.user_sends_document(ALICE, encode(gradient()), "small.png")
+        assert (await telegram.await_message(ALICE, after=sent)).body == texts.GOT_CONTENT

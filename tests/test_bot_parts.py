@@ -10,8 +10,9 @@ import pytest
 from bot import buttons, texts
 from bot.buttons import Action, ButtonData
 from bot.progress import ChatThrottle
-from bot.sessions import SessionStore
-from engine import Strength
+from bot.sessions import ActiveJob, SessionStore
+from engine import Strength, StyleOptions
+from engine.queue import Job, JobRequest
 
 PAIR = "0123456789ab"
 
@@ -97,3 +98,24 @@ def test_idle_sessions_are_forgotten_with_their_pictures(tmp_path):
     assert not picture.exists()
     store.close()
     assert not any(tmp_path.iterdir())
+
+
+def test_the_idle_sweep_keeps_a_session_whose_job_is_still_running(tmp_path):
+    now = [0.0]
+    store = SessionStore(tmp_path, max_idle=3600, clock=lambda: now[0])
+    session = store.get(chat_id=1, user_id=1)
+    picture = session.new_file(".png")
+    picture.write_bytes(b"picture")
+    request = JobRequest(owner=1, chat_id=1, content=picture, style=picture)
+    job = Job(1, request, StyleOptions(), state="running")
+    session.active = ActiveJob(job, pair_id=PAIR)
+
+    now[0] = 4000.0  # silent for over an hour, but the picture is being painted
+    store.get(chat_id=2, user_id=2)  # any update sweeps
+    assert store.get(chat_id=1, user_id=1) is session and picture.exists()
+
+    job.state = "done"
+    now[0] = 8000.0
+    store.get(chat_id=2, user_id=2)
+    assert store.get(chat_id=1, user_id=1) is not session and not picture.exists()
+    store.close()
