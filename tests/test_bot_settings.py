@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from bot.settings import (
+    _RULES,
     DEFAULT_BASE_URL,
     MissingTokenError,
+    Settings,
     SettingsError,
     load_settings,
 )
@@ -79,3 +82,14 @@ def test_a_redis_queue_is_refused_until_it_exists():
     with pytest.raises(SettingsError, match="shared queue is not available yet") as raised:
         load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": "redis://:hunter2@db:6379/0"}, None)
     assert "hunter2" not in str(raised.value)
+
+
+def test_every_setting_is_read_from_its_variable_and_documented():
+    """A new Settings field needs its rule, a line in .env.example and a row in README."""
+    repo = Path(__file__).resolve().parents[1]
+    example, readme = (repo / ".env.example").read_text(), (repo / "README.md").read_text()
+    variables = [field.name.upper() for field in dataclasses.fields(Settings)]
+    assert sorted(name.upper() for name in _RULES) == sorted(set(variables) - {"BOT_TOKEN"})
+    for variable in variables:
+        assert f"\n{variable}=" in example, f"{variable} is missing from .env.example"
+        assert f"| `{variable}` |" in readme, f"{variable} is missing from README's table"
