@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
 
@@ -51,7 +51,7 @@ def load_image(source: ImageSource, *, max_side: int | None = None) -> Image.Ima
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError("This image is too large to process safely.") from error
-    except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError) as error:
+    except (OSError, ValueError, SyntaxError, UnidentifiedImageError) as error:
         raise ImageError(
             "I could not read this image. Please send a JPEG, PNG or WebP picture."
         ) from error
@@ -79,7 +79,8 @@ def _validated(image: Image.Image) -> Image.Image:
 def to_rgb(image: Image.Image) -> Image.Image:
     """Flatten any mode to 8-bit RGB: alpha over white, 16-bit and float scaled, CMYK converted."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        low, high = image.getextrema()
+        # One band, so one (low, high) pair: the per-band tuple form is for multi-band modes.
+        low, high = cast(tuple[float, float], image.getextrema())
         span = (high - low) or 1
         image = image.convert("F").point(lambda value: (value - low) * 255.0 / span).convert("L")
     if image.mode == "P":
@@ -138,6 +139,8 @@ def match_colors(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
         return mean, cov
 
     def sqrtm(matrix: torch.Tensor, power: float) -> torch.Tensor:
+        values: torch.Tensor
+        vectors: torch.Tensor
         values, vectors = torch.linalg.eigh(matrix)
         return vectors @ torch.diag(values.clamp_min(1e-8) ** power) @ vectors.T
 

@@ -24,6 +24,9 @@ def _relative_mse(value: torch.Tensor, target: torch.Tensor, norm: torch.Tensor)
 class ContentLoss(nn.Module):
     """Feature reconstruction error against the content photo's features."""
 
+    target: torch.Tensor
+    norm: torch.Tensor
+
     def __init__(self, target: torch.Tensor) -> None:
         super().__init__()
         self.register_buffer("target", target.detach())
@@ -35,6 +38,9 @@ class ContentLoss(nn.Module):
 
 class StyleLoss(nn.Module):
     """Gram-matrix error against the (blended) style target of one layer."""
+
+    target: torch.Tensor
+    norm: torch.Tensor
 
     def __init__(self, target_gram: torch.Tensor) -> None:
         super().__init__()

@@ -17,7 +17,7 @@ from torch import nn
 from . import images
 from .errors import Cancelled, EngineError
 from .losses import ContentLoss, StyleLoss, gram, tv_loss
-from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Progress, Result, StyleOptions
+from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Pooling, Progress, Result, StyleOptions
 from .vgg import VGG19Features, canonical_layer, get_model
 
 logger = logging.getLogger(__name__)
@@ -49,10 +49,10 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def warm_up(device: str = "auto", weights: str = "bundled", pooling: str = "max") -> str:
+def warm_up(device: str = "auto", weights: str = "bundled", pooling: Pooling = "max") -> str:
     """Load the model now so the first job does not pay for it; returns the device used."""
     resolved = resolve_device(device)
-    get_model(resolved, weights, pooling)  # type: ignore[arg-type]
+    get_model(resolved, weights, pooling)
     return str(resolved)
 
 
@@ -106,10 +106,10 @@ class Objective(nn.Module):
         self.layers = sorted(set(self.content_layers + self.style_layers))
         layer_weights = options.style_layer_weights or (1.0,) * len(self.style_layers)
         self.style_layer_weights = [w / sum(layer_weights) for w in layer_weights]
-        blend = options.style_blend_weights or (1.0,) * len(styles)
-        if len(blend) != len(styles):
+        blend_weights = options.style_blend_weights or (1.0,) * len(styles)
+        if len(blend_weights) != len(styles):
             raise ValueError("style_blend_weights needs one weight per style image")
-        blend = [w / sum(blend) for w in blend]
+        blend = [w / sum(blend_weights) for w in blend_weights]
         self.content_weight = options.content_weight
         self.style_weight = options.resolved_style_weight
         self.tv_weight = options.tv_weight
@@ -118,11 +118,7 @@ class Objective(nn.Module):
             self.content_losses = nn.ModuleList(
                 ContentLoss(content_features[name]) for name in self.content_layers
             )
-            targets = {name: 0.0 for name in self.style_layers}
-            for weight, style in zip(blend, styles, strict=True):
-                features = model(style, self.style_layers)
-                for name in self.style_layers:
-                    targets[name] = targets[name] + weight * gram(features[name])
+            targets = _blended_grams(model, styles, blend, self.style_layers)
             self.style_losses = nn.ModuleList(
                 StyleLoss(targets[name]) for name in self.style_layers
             )
@@ -149,6 +145,23 @@ class Objective(nn.Module):
         total = parts["content"] + parts["style"] + parts["tv"]
         parts["total"] = total
         return total, parts
+
+
+def _blended_grams(
+    model: VGG19Features,
+    styles: Sequence[torch.Tensor],
+    weights: Sequence[float],
+    layers: Sequence[str],
+) -> dict[str, torch.Tensor]:
+    """Each layer's style target: the weighted sum of the style images' Gram matrices."""
+    targets: dict[str, torch.Tensor] = {}
+    # One style image's features at a time: several at full size would crowd a GPU.
+    for weight, style in zip(weights, styles, strict=True):
+        features = model(style, layers)
+        for name in layers:
+            weighted = weight * gram(features[name])
+            targets[name] = targets[name] + weighted if name in targets else weighted
+    return targets
 
 
 def stylize(
@@ -311,13 +324,14 @@ def _descend(
     optimizer = _make_optimizer(options, image)
     parts: dict[str, torch.Tensor] = {}
 
-    def closure() -> torch.Tensor:
+    def closure() -> float:
         nonlocal parts
         optimizer.zero_grad(set_to_none=True)
         total, losses = objective(image)
         total.backward()
         parts = {name: value.detach() for name, value in losses.items()}
-        return total
+        # A float, as Optimizer.step asks: L-BFGS converts the loss to one itself.
+        return float(total.detach())
 
     for local_step in range(steps):
         if cancel is not None and cancel.is_set():

@@ -27,6 +27,10 @@ def canonical_layer(name: str) -> str:
 class Normalize(nn.Module):
     """Maps an RGB image in [0, 1] to what the first conv layer was trained on."""
 
+    scale: torch.Tensor
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, convention: InputConvention) -> None:
         super().__init__()
         self.bgr = convention.bgr

@@ -5,40 +5,42 @@ from __future__ import annotations
 import io
 import math
 import random
+from collections.abc import Callable
 
 from PIL import Image
+
+RGB = tuple[int, int, int]
+
+
+def paint(width: int, height: int, colour_at: Callable[[int, int], RGB]) -> Image.Image:
+    """An RGB image whose pixel (x, y) is ``colour_at(x, y)``."""
+    image = Image.new("RGB", (width, height))
+    image.putdata([colour_at(x, y) for y in range(height) for x in range(width)])
+    return image
 
 
 def gradient(width: int = 64, height: int = 48) -> Image.Image:
     """A smooth photo-like picture: colour ramps with a soft disc."""
-    image = Image.new("RGB", (width, height))
-    pixels = image.load()
-    for y in range(height):
-        for x in range(width):
-            disc = 80 if (x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 3) ** 2 else 0
-            pixels[x, y] = (int(255 * x / width), int(255 * y / height), 60 + disc)
-    return image
+
+    def colour_at(x: int, y: int) -> RGB:
+        disc = 80 if (x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 3) ** 2 else 0
+        return int(255 * x / width), int(255 * y / height), 60 + disc
+
+    return paint(width, height, colour_at)
 
 
 def stripes(width: int = 64, height: int = 64, period: int = 8) -> Image.Image:
     """A bold 'painting': diagonal red/yellow/blue stripes."""
     palette = [(200, 30, 30), (240, 200, 40), (30, 60, 180)]
-    image = Image.new("RGB", (width, height))
-    pixels = image.load()
-    for y in range(height):
-        for x in range(width):
-            pixels[x, y] = palette[((x + y) // period) % len(palette)]
-    return image
+    return paint(width, height, lambda x, y: palette[((x + y) // period) % len(palette)])
 
 
 def checkerboard(width: int = 64, height: int = 64, cell: int = 8) -> Image.Image:
-    image = Image.new("RGB", (width, height))
-    pixels = image.load()
-    for y in range(height):
-        for x in range(width):
-            on = (x // cell + y // cell) % 2
-            pixels[x, y] = (230, 230, 230) if on else (20, 20, 20)
-    return image
+    def colour_at(x: int, y: int) -> RGB:
+        on = (x // cell + y // cell) % 2
+        return (230, 230, 230) if on else (20, 20, 20)
+
+    return paint(width, height, colour_at)
 
 
 def noise(width: int = 64, height: int = 64, seed: int = 0) -> Image.Image:
@@ -50,13 +52,12 @@ def noise(width: int = 64, height: int = 64, seed: int = 0) -> Image.Image:
 
 def waves(width: int = 64, height: int = 64) -> Image.Image:
     """Swirls: a second, different style."""
-    image = Image.new("RGB", (width, height))
-    pixels = image.load()
-    for y in range(height):
-        for x in range(width):
-            value = math.sin(x / 3.0 + 2 * math.sin(y / 5.0))
-            pixels[x, y] = (int(40 + 60 * value), int(120 + 100 * value), 200)
-    return image
+
+    def colour_at(x: int, y: int) -> RGB:
+        value = math.sin(x / 3.0 + 2 * math.sin(y / 5.0))
+        return int(40 + 60 * value), int(120 + 100 * value), 200
+
+    return paint(width, height, colour_at)
 
 
 def encode(image: Image.Image, fmt: str = "PNG", **params: object) -> bytes:

@@ -96,7 +96,8 @@ def run_cli(pair, tmp_path, *extra: str) -> int:
     try:
         return main([*args, "--device", "cpu", *extra])
     except SystemExit as exit_:  # argparse refuses unknown choices itself
-        return int(exit_.code)
+        assert isinstance(exit_.code, int)
+        return exit_.code
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,12 @@ from engine.images import fit, keep_luminance_only, match_colors, to_image, to_t
 from tests.pictures import encode, gradient, stripes
 
 
+def rgb_at(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple), f"{image.mode} has one band, not RGB"
+    return value
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF"])
 def test_common_formats_decode_to_rgb(fmt):
     image = load_image(encode(gradient(80, 60), fmt))
@@ -39,13 +45,13 @@ def test_transparency_is_flattened_onto_white():
 
 def test_cmyk_and_sixteen_bit_images_are_converted():
     cmyk = load_image(encode(Image.new("CMYK", (40, 40), (0, 255, 255, 0)), "JPEG"))
-    red, green, blue = cmyk.getpixel((20, 20))
+    red, green, blue = rgb_at(cmyk, (20, 20))
     assert red > 200 and green < 60 and blue < 60
     deep = Image.new("I;16", (40, 40))
     deep.putdata([i * 40 for i in range(1600)])
     image = load_image(encode(deep))
     assert image.mode == "RGB"
-    assert image.getpixel((0, 0))[0] < 10 and image.getpixel((39, 39))[0] > 245
+    assert rgb_at(image, (0, 0))[0] < 10 and rgb_at(image, (39, 39))[0] > 245
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from engine.queue import (
     AlreadyQueued,
     Failed,
     Finished,
+    JobEvent,
     JobRequest,
     Progressed,
     Queued,
@@ -49,7 +50,7 @@ async def queue():
     await queue.stop()
 
 
-async def events_of(job) -> list:
+async def events_of(job) -> list[JobEvent]:
     return [event async for event in job.events()]
 
 
@@ -58,8 +59,10 @@ async def test_a_job_runs_reports_progress_and_cleans_its_files(queue, tmp_path)
     events = await asyncio.wait_for(events_of(job), 60)
     assert events[0] == Queued(0) and events[1] == Started()
     assert [e.progress.step for e in events if isinstance(e, Progressed)] == [1, 2, 3, 4]
-    result = events[-1].result
-    assert isinstance(events[-1], Finished) and result.image.size == (48, 24)
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    result = finished.result
+    assert result.image.size == (48, 24)
     assert result.options.strength is Strength.STRONG and job.state == "done"
     assert not (tmp_path / "job-1").exists()
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 import torch
 
-from engine import Cancelled, Progress, StyleOptions, stylize
+from engine import Cancelled, Progress, Strength, StyleOptions, stylize
 from engine.images import to_image, to_tensor
 from engine.losses import gram
 from engine.optimize import plan_scales
@@ -15,7 +16,8 @@ from engine.vgg import get_model
 from tests.pictures import checkerboard, gradient, noise, stripes, waves
 
 pytestmark = pytest.mark.slow
-CPU = dict(device="cpu", weights="bundled")
+#: What every run here shares: the CPU and the weights that need no download.
+CPU = StyleOptions(device="cpu", weights="bundled")
 STYLE_LAYERS = StyleOptions().style_layers
 
 
@@ -53,7 +55,8 @@ def psnr(a, b) -> float:
 def test_style_only_from_noise_reproduces_the_style_statistics():
     style = stripes(64, 64)
     start = noise(64, 64, seed=3)
-    options = StyleOptions(
+    options = replace(
+        CPU,
         content_weight=0,
         style_weight=1,
         tv_weight=0,
@@ -61,7 +64,6 @@ def test_style_only_from_noise_reproduces_the_style_statistics():
         seed=3,
         max_side=64,
         steps=80,
-        **CPU,
     )
     result = stylize(gradient(64, 64), style, options)
     assert gram_distance(result.image, style) < gram_distance(start, style) / 20
@@ -69,7 +71,8 @@ def test_style_only_from_noise_reproduces_the_style_statistics():
 
 def test_content_only_from_noise_reconstructs_the_content():
     content = gradient(64, 48)
-    options = StyleOptions(
+    options = replace(
+        CPU,
         style_weight=0,
         tv_weight=0,
         content_layers=("conv1_1", "conv2_1"),
@@ -77,7 +80,6 @@ def test_content_only_from_noise_reconstructs_the_content():
         seed=1,
         max_side=64,
         steps=120,
-        **CPU,
     )
     result = stylize(content, stripes(), options)
     assert psnr(noise(64, 48, seed=1), content) < 10
@@ -86,7 +88,7 @@ def test_content_only_from_noise_reconstructs_the_content():
 
 def test_a_full_run_moves_toward_the_style_and_keeps_the_content():
     content, style = gradient(64, 48), stripes(64, 64)
-    result = stylize(content, style, StyleOptions(max_side=64, steps=40, **CPU))
+    result = stylize(content, style, replace(CPU, max_side=64, steps=40))
     assert result.image.size == (64, 48)
     assert gram_distance(result.image, style) < gram_distance(content, style) / 3
     # In conv4_2 space the result still resembles the photo more than the painting or noise do.
@@ -97,19 +99,17 @@ def test_a_full_run_moves_toward_the_style_and_keeps_the_content():
 
 def test_presets_are_ordered_strong_is_closer_to_the_style_than_light():
     content, style = gradient(64, 48), stripes(64, 64)
-    runs = {
-        s: stylize(content, style, StyleOptions(strength=s, max_side=64, steps=40, **CPU))
-        for s in ("light", "strong")
-    }
-    assert gram_distance(runs["strong"].image, style) < gram_distance(runs["light"].image, style)
-    assert content_distance(runs["strong"].image, content) > content_distance(
-        runs["light"].image, content
+    light, strong = (
+        stylize(content, style, replace(CPU, strength=s, max_side=64, steps=40)).image
+        for s in (Strength.LIGHT, Strength.STRONG)
     )
+    assert gram_distance(strong, style) < gram_distance(light, style)
+    assert content_distance(strong, content) > content_distance(light, content)
 
 
 def test_progress_arrives_in_order_with_previews_and_a_falling_eta():
     seen: list[Progress] = []
-    options = StyleOptions(max_side=96, min_scale=48, steps=12, progress_every=2, **CPU)
+    options = replace(CPU, max_side=96, min_scale=48, steps=12, progress_every=2)
     stylize(gradient(96, 64), stripes(), options, on_progress=seen.append)
     steps = [p.step for p in seen]
     assert steps == sorted(steps) and steps[-1] == 12 and seen[0].total == 12
@@ -129,7 +129,7 @@ def test_cancel_stops_within_one_step():
         if progress.step == 3:
             cancel.set()
 
-    options = StyleOptions(max_side=64, steps=50, progress_every=1, **CPU)
+    options = replace(CPU, max_side=64, steps=50, progress_every=1)
     with pytest.raises(Cancelled):
         stylize(gradient(), stripes(), options, on_progress=on_progress, cancel=cancel)
     assert seen == [1, 2, 3]
@@ -137,7 +137,7 @@ def test_cancel_stops_within_one_step():
 
 def test_seed_reproduces_a_run_and_another_seed_does_not():
     def run(seed):
-        options = StyleOptions(init="noise", seed=seed, max_side=48, steps=6, **CPU)
+        options = replace(CPU, init="noise", seed=seed, max_side=48, steps=6)
         return stylize(gradient(48, 48), stripes(), options).image.tobytes()
 
     assert run(7) == run(7)
@@ -147,8 +147,8 @@ def test_seed_reproduces_a_run_and_another_seed_does_not():
 def test_adam_and_style_init_also_paint():
     content, style = gradient(64, 48), stripes(64, 64)
     for options in (
-        StyleOptions(optimizer="adam", lr=0.05, max_side=64, steps=40, **CPU),
-        StyleOptions(init="style", max_side=64, steps=20, **CPU),
+        replace(CPU, optimizer="adam", lr=0.05, max_side=64, steps=40),
+        replace(CPU, init="style", max_side=64, steps=20),
     ):
         result = stylize(content, style, options)
         assert gram_distance(result.image, style) < gram_distance(content, style) / 2
@@ -156,29 +156,27 @@ def test_adam_and_style_init_also_paint():
 
 def test_blend_weights_select_or_mix_several_styles():
     content = gradient(48, 48)
-    options = dict(max_side=48, steps=15, **CPU)
-    only_stripes = stylize(content, stripes(), StyleOptions(**options)).image
+    options = replace(CPU, max_side=48, steps=15)
+    only_stripes = stylize(content, stripes(), options).image
     blended_all_stripes = stylize(
-        content, [stripes(), waves()], StyleOptions(style_blend_weights=(1, 0), **options)
+        content, [stripes(), waves()], replace(options, style_blend_weights=(1, 0))
     ).image
     assert blended_all_stripes.tobytes() == only_stripes.tobytes()
-    mixed = stylize(content, [stripes(), waves()], StyleOptions(**options)).image
+    mixed = stylize(content, [stripes(), waves()], options).image
     assert mixed.tobytes() != only_stripes.tobytes()
 
 
 def test_preserve_colors_keeps_the_content_palette():
     content, style = gradient(64, 48), checkerboard()
-    result = stylize(
-        content, style, StyleOptions(preserve_colors=True, max_side=64, steps=20, **CPU)
-    )
+    result = stylize(content, style, replace(CPU, preserve_colors=True, max_side=64, steps=20))
     chroma = to_tensor(result.image.convert("YCbCr"))[:, 1:]
     assert (chroma - to_tensor(content.convert("YCbCr"))[:, 1:]).abs().mean() < 0.03
 
 
 def test_output_keeps_the_contents_aspect_ratio_and_never_upscales():
-    result = stylize(gradient(120, 40), stripes(), StyleOptions(max_side=90, steps=3, **CPU))
+    result = stylize(gradient(120, 40), stripes(), replace(CPU, max_side=90, steps=3))
     assert result.image.size == (90, 30)
-    small = stylize(gradient(40, 60), stripes(), StyleOptions(max_side=512, steps=2, **CPU))
+    small = stylize(gradient(40, 60), stripes(), replace(CPU, max_side=512, steps=2))
     assert small.image.size == (40, 60)
 
 
@@ -194,9 +192,9 @@ def test_out_of_memory_retries_once_smaller_and_says_so(monkeypatch):
         return real_run(content, styles, options, device, max_side, *rest)
 
     monkeypatch.setattr(optimize, "_run", run_or_oom)
-    result = stylize(gradient(200, 100), stripes(), StyleOptions(max_side=100, steps=2, **CPU))
+    result = stylize(gradient(200, 100), stripes(), replace(CPU, max_side=100, steps=2))
     assert sizes == [100, 70] and result.image.size == (70, 35)
-    assert "70 px" in result.note
+    assert result.note is not None and "70 px" in result.note
 
 
 def test_scale_plan_doubles_up_to_the_output_and_spends_more_steps_on_coarse_scales():
@@ -220,7 +218,7 @@ def test_bad_options_are_refused_with_value_errors():
         with pytest.raises(ValueError):
             StyleOptions(**bad)
     with pytest.raises(ValueError, match="unknown VGG19 layer"):
-        stylize(gradient(), stripes(), StyleOptions(content_layers=("conv6_1",), steps=1, **CPU))
+        stylize(gradient(), stripes(), replace(CPU, content_layers=("conv6_1",), steps=1))
 
 
 def test_result_image_round_trips_through_the_preview_format():

@@ -7,6 +7,7 @@ import hashlib
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from engine import WeightsError
 from engine.vgg import VGG19Features
@@ -107,7 +108,9 @@ def test_model_is_frozen_and_stops_at_the_deepest_layer(bundled):
 
 def test_channels_last_layout_gives_the_plain_layouts_features_and_gradients(bundled):
     model = VGG19Features(bundled)
-    assert model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    first_conv = model.features[0]
+    assert isinstance(first_conv, nn.Conv2d)
+    assert first_conv.weight.is_contiguous(memory_format=torch.channels_last)
     plain = VGG19Features(bundled).to(memory_format=torch.contiguous_format)
     image = torch.rand(1, 3, 40, 56)
 
@@ -122,6 +125,7 @@ def test_channels_last_layout_gives_the_plain_layouts_features_and_gradients(bun
     assert x.is_contiguous()  # the whole reference pass stayed in the plain layout
     x.pow(2).mean().backward()
 
+    assert fast_pixels.grad is not None and plain_pixels.grad is not None
     # Only float summation order differs: errors far below the maps' own scale.
     for ours, theirs in ((fast.detach(), x.detach()), (fast_pixels.grad, plain_pixels.grad)):
         assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max()
