@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import threading
@@ -221,6 +222,49 @@ def _make_optimizer(options: StyleOptions, image: torch.Tensor) -> torch.optim.O
     return torch.optim.LBFGS([image], lr=options.resolved_lr, max_iter=1, history_size=50)
 
 
+@dataclass(frozen=True)
+class ProgressReporter:
+    """Hands ``on_progress`` a ``Progress`` every ``every`` steps and at each scale's end."""
+
+    scales: Sequence[Scale]
+    every: int
+    on_progress: ProgressCallback | None
+    started: float  # perf_counter() when the run began
+
+    @property
+    def total(self) -> int:
+        return sum(scale.steps for scale in self.scales)
+
+    def after_step(
+        self,
+        scale_index: int,
+        local_step: int,
+        iterate: torch.Tensor,
+        losses: dict[str, torch.Tensor],
+    ) -> None:
+        scale = self.scales[scale_index]
+        done = sum(s.steps for s in self.scales[:scale_index]) + local_step + 1
+        if self.on_progress is None or (done % self.every and local_step + 1 < scale.steps):
+            return
+        # A step costs about its pixel count: the ETA weighs the steps left by their sizes.
+        work = [s.steps * s.size[0] * s.size[1] for s in self.scales]
+        work_done = sum(work[:scale_index]) + (local_step + 1) * work[scale_index] / scale.steps
+        elapsed = time.perf_counter() - self.started
+        self.on_progress(
+            Progress(
+                step=done,
+                total=self.total,
+                scale=scale_index,
+                scales=len(self.scales),
+                size=scale.size,
+                losses={k: float(v) for k, v in losses.items()},
+                elapsed=elapsed,
+                eta=elapsed * (sum(work) - work_done) / work_done,
+                preview=_preview(iterate),
+            )
+        )
+
+
 def _run(
     content: Image.Image,
     styles: list[Image.Image],
@@ -238,57 +282,14 @@ def _run(
         torch.backends.cudnn.benchmark = True
     model = get_model(device, options.weights, options.pooling)
     scales = plan_scales(content.size, options, max_side, steps)
-    total = sum(scale.steps for scale in scales)
-    work = [scale.steps * scale.size[0] * scale.size[1] for scale in scales]
+    reporter = ProgressReporter(scales, options.progress_every, on_progress, started)
     image: torch.Tensor | None = None
     parts: dict[str, torch.Tensor] = {}
     try:
         for index, scale in enumerate(scales):
-            content_t = images.to_tensor(
-                content.resize(scale.size, Image.Resampling.LANCZOS), device
-            )
-            style_area = scale.size[0] * scale.size[1] * options.style_scale**2
-            style_ts = [images.to_tensor(images.fit_area(s, style_area), device) for s in styles]
-            if options.preserve_colors:
-                style_ts = [images.match_colors(s, content_t) for s in style_ts]
-            objective = Objective(model, content_t, style_ts, options)
-            if image is None:
-                image = _initial_image(options, content_t, styles[0], scale.size, device)
-            else:
-                image = images.resize_tensor(image, scale.size)
-            del content_t, style_ts
-            done_before = sum(s.steps for s in scales[:index])
-
-            def report(
-                local_step: int,
-                iterate: torch.Tensor,
-                losses: dict[str, torch.Tensor],
-                index: int = index,
-                scale: Scale = scale,
-                done_before: int = done_before,
-            ) -> None:
-                done = done_before + local_step + 1
-                if on_progress is None or (
-                    done % options.progress_every and local_step + 1 < scale.steps
-                ):
-                    return
-                work_done = sum(work[:index]) + (local_step + 1) * work[index] / scale.steps
-                elapsed = time.perf_counter() - started
-                on_progress(
-                    Progress(
-                        step=done,
-                        total=total,
-                        scale=index,
-                        scales=len(scales),
-                        size=scale.size,
-                        losses={k: float(v) for k, v in losses.items()},
-                        elapsed=elapsed,
-                        eta=elapsed * (sum(work) - work_done) / work_done,
-                        preview=_preview(iterate),
-                    )
-                )
-
-            image, parts = _descend(objective, image, scale.steps, options, cancel, report)
+            objective, image = _prepare_scale(model, content, styles, options, scale, image, device)
+            after_step = functools.partial(reporter.after_step, index)
+            image, parts = _descend(objective, image, scale.steps, options, cancel, after_step)
             del objective
         assert image is not None
         result_image = images.to_image(image)
@@ -297,7 +298,7 @@ def _run(
         return Result(
             image=result_image,
             options=options,
-            steps=total,
+            steps=reporter.total,
             elapsed=time.perf_counter() - started,
             losses={k: float(v) for k, v in parts.items()},
             device=str(device),
@@ -306,6 +307,28 @@ def _run(
         # Drop the iterate now, even when cancelled or out of memory.
         image = None
         _release(device)
+
+
+def _prepare_scale(
+    model: VGG19Features,
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    options: StyleOptions,
+    scale: Scale,
+    previous: torch.Tensor | None,
+    device: torch.device,
+) -> tuple[Objective, torch.Tensor]:
+    """One scale's objective, and its first iterate: the previous scale's result, enlarged."""
+    content_t = images.to_tensor(content.resize(scale.size, Image.Resampling.LANCZOS), device)
+    # style_scale sizes the style relative to the result: its area grows with the square.
+    style_area = scale.size[0] * scale.size[1] * options.style_scale**2
+    style_ts = [images.to_tensor(images.fit_area(s, style_area), device) for s in styles]
+    if options.preserve_colors:
+        style_ts = [images.match_colors(s, content_t) for s in style_ts]
+    objective = Objective(model, content_t, style_ts, options)
+    if previous is None:
+        return objective, _initial_image(options, content_t, styles[0], scale.size, device)
+    return objective, images.resize_tensor(previous, scale.size)
 
 
 StepCallback = Callable[[int, torch.Tensor, dict[str, torch.Tensor]], None]
