@@ -7,6 +7,8 @@ from dataclasses import replace
 
 import pytest
 import torch
+from PIL import Image
+from torch import nn
 
 from engine import Cancelled, Progress, Strength, StyleOptions, stylize
 from engine.images import to_image, to_tensor
@@ -26,13 +28,13 @@ def features(image, layers):
         return get_model(torch.device("cpu"))(to_tensor(image), layers)
 
 
-def gram_distance(image, style) -> float:
+def gram_distance(image, style, layers=STYLE_LAYERS) -> float:
     """Mean over layers of the relative Gram error: how unlike the style an image is."""
-    ours, theirs = features(image, STYLE_LAYERS), features(style, STYLE_LAYERS)
+    ours, theirs = features(image, layers), features(style, layers)
     return sum(
         float((gram(ours[n]) - gram(theirs[n])).pow(2).mean() / gram(theirs[n]).pow(2).mean())
-        for n in STYLE_LAYERS
-    ) / len(STYLE_LAYERS)
+        for n in layers
+    ) / len(layers)
 
 
 def content_distance(image, content) -> float:
@@ -164,6 +166,61 @@ def test_blend_weights_select_or_mix_several_styles():
     assert blended_all_stripes.tobytes() == only_stripes.tobytes()
     mixed = stylize(content, [stripes(), waves()], options).image
     assert mixed.tobytes() != only_stripes.tobytes()
+
+
+def test_style_scale_sets_the_size_of_the_style_the_result_copies():
+    style = stripes(64, 64)
+    # Sizes a factor √2 apart: were the option ignored, inverted or applied to the area
+    # instead of the side, the result would match a neighbour better than its own size.
+    factors = [2 ** (i / 2) for i in range(-2, 5)]  # 0.5 … 4
+    resized = {k: style.resize((round(64 * k),) * 2, Image.Resampling.LANCZOS) for k in factors}
+    # Style only, from noise: nothing but the style's statistics shapes the result.
+    options = replace(
+        CPU, content_weight=0, tv_weight=0, init="noise", seed=1, max_side=64, steps=40
+    )
+    for style_scale in (0.5, 2.0):
+        result = stylize(gradient(64, 64), style, replace(options, style_scale=style_scale))
+        distances = {k: gram_distance(result.image, resized[k]) for k in factors}
+        nearest = min(distances, key=distances.__getitem__)
+        assert nearest == style_scale, f"style_scale={style_scale} looks like {nearest:.2f}"
+
+
+def test_average_pooling_builds_an_average_pooled_network_and_paints_differently():
+    def pool_kinds(pooling):
+        model = get_model(torch.device("cpu"), "bundled", pooling)
+        return {type(layer) for layer in model.features} - {nn.Conv2d, nn.ReLU}
+
+    assert pool_kinds("avg") == {nn.AvgPool2d} and pool_kinds("max") == {nn.MaxPool2d}
+    content, style = gradient(48, 48), stripes()
+    options = replace(CPU, max_side=48, steps=15)
+    by_max = to_tensor(stylize(content, style, options).image)
+    by_avg = to_tensor(stylize(content, style, replace(options, pooling="avg")).image)
+    mean_difference = float((by_max - by_avg).abs().mean())
+    assert mean_difference > 0.02
+
+
+def test_style_layer_weights_choose_the_layers_whose_statistics_the_result_copies():
+    content, style = gradient(48, 48), stripes()
+
+    def run(weights):
+        options = replace(CPU, style_layer_weights=weights, max_side=48, steps=15)
+        return stylize(content, style, options).image
+
+    def unlike_style_at(layer, image):
+        return gram_distance(image, style, [layer])
+
+    # Weights follow STYLE_LAYERS: conv1_1 … conv5_1.
+    fine_only, coarse_only = run((1, 0, 0, 0, 0)), run((0, 0, 0, 0, 1))
+    assert unlike_style_at("conv1_1", fine_only) < unlike_style_at("conv1_1", coarse_only)
+    assert unlike_style_at("conv5_1", coarse_only) < unlike_style_at("conv5_1", fine_only)
+
+
+def test_equal_style_layer_weights_of_any_size_are_the_default():
+    content, style = gradient(48, 48), stripes()
+    options = replace(CPU, max_side=48, steps=5)
+    default = stylize(content, style, options).image
+    doubled = stylize(content, style, replace(options, style_layer_weights=(2.0,) * 5)).image
+    assert doubled.tobytes() == default.tobytes()
 
 
 def test_preserve_colors_keeps_the_content_palette():
