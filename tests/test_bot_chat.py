@@ -157,10 +157,10 @@ TOO_BIG = 25 * 1024 * 1024
 
 BAD_INPUTS: dict[str, tuple[Callable[[BotApiServer], Sent], str]] = {
     "text": (lambda t: t.user_sends_text(ALICE, "paint it blue please"), texts.NOT_A_PICTURE),
-    "sticker": (lambda t: t.user_sends_sticker(ALICE), texts.STICKER),
-    "voice": (lambda t: t.user_sends_voice(ALICE), texts.AUDIO),
-    "video": (lambda t: t.user_sends_video(ALICE), texts.VIDEO),
-    "gif": (lambda t: t.user_sends_animation(ALICE), texts.ANIMATION),
+    "sticker": (lambda t: t.user_sends_media(ALICE, "sticker"), texts.STICKER),
+    "voice": (lambda t: t.user_sends_media(ALICE, "voice"), texts.AUDIO),
+    "video": (lambda t: t.user_sends_media(ALICE, "video"), texts.VIDEO),
+    "gif": (lambda t: t.user_sends_media(ALICE, "animation"), texts.ANIMATION),
     "pdf": (
         lambda t: t.user_sends_document(ALICE, b"%PDF-1.4 not a picture", "notes.pdf"),
         texts.NOT_AN_IMAGE_FILE,
