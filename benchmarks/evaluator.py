@@ -13,6 +13,15 @@ from engine.vgg import get_model
 from .rows import Score
 
 
+def targets(
+    content: Image.Image, style: Image.Image, size: tuple[int, int], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Content at the output size, style at its area: how the engine prepares the final scale."""
+    content_t = images.to_tensor(content.resize(size, Image.Resampling.LANCZOS), device)
+    style_t = images.to_tensor(images.fit_area(style, size[0] * size[1]), device)
+    return content_t, style_t
+
+
 class Evaluator:
     """Scores pictures of one size against one content photo and one style image.
 
@@ -26,8 +35,7 @@ class Evaluator:
         self.size = size
         self.device = device
         model = get_model(device)
-        content_t = images.to_tensor(content.resize(size, Image.Resampling.LANCZOS), device)
-        style_t = images.to_tensor(images.fit_area(style, size[0] * size[1]), device)
+        content_t, style_t = targets(content, style, size, device)
         unit = StyleOptions(style_weight=1.0, content_weight=1.0, tv_weight=0.0)
         self.objective = Objective(model, content_t, [style_t], unit)
 

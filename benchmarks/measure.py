@@ -86,12 +86,11 @@ def floor_seconds(size: tuple[int, int], device: torch.device, repeats: int = 3)
     image = torch.rand(1, 3, size[1], size[0], device=device, requires_grad=True)
     timings = []
     for attempt in range(repeats + 1):
-        sync(device)
-        started = time.perf_counter()
+        clock = Stopwatch(device)
         features = model(image, layers)
         sum(f.sum() for f in features.values()).backward()
-        sync(device)
+        elapsed = clock.elapsed()
         if attempt:  # the first run warms caches and allocators
-            timings.append(time.perf_counter() - started)
+            timings.append(elapsed)
         image.grad = None
     return statistics.median(timings)

