@@ -66,15 +66,16 @@ async def assert_no_reply(
 ) -> None:
     """The bot sent nothing to the chat since ``after``.
 
-    Proof, not a guess: the user then sends /status, and PTB handles one update at a time,
-    so once /status is answered every earlier update has been handled. Its answer must be
-    the only bot message since ``after``.
+    Proof, not a guess: the user then sends a command the bot does not know, and PTB handles
+    one update at a time, so once it is answered every earlier update has been handled. Its
+    answer, recognised by its words (a stray reply could come first), must be the only bot
+    message since ``after``.
     """
     chat_id = group or user
     barrier = telegram.user_sends_command(
-        user, "/status", mention_bot=group is not None, **in_group(group)
+        user, "/no_such_command", mention_bot=group is not None, **in_group(group)
     )
-    status = await telegram.await_message(chat_id, after=barrier)
+    answer = await telegram.await_message(chat_id, after=barrier, contains=texts.UNKNOWN_COMMAND)
     since = after.marker if isinstance(after, Sent) else after
-    extra = [m for m in telegram.messages(chat_id) if since < m.seq and m.seq != status.seq]
+    extra = [m for m in telegram.messages(chat_id) if since < m.seq and m.seq != answer.seq]
     assert not extra, f"unexpected replies: {[m.body for m in extra]}\n{telegram.dump(chat_id)}"

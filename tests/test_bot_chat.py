@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
 from PIL import Image
-from telegram.ext import Application
 
 from bot import texts
-from tests.botapi import BotApiServer, BotMessage, Sent
-from tests.chat import StartBot
+from bot.context import BotApplication
+from tests.botapi import BotApiServer, Sent
+from tests.chat import ALICE, BOB, GROUP, SendPair, StartBot, assert_no_reply, in_group
 from tests.pictures import checkerboard, encode, gradient, noise, stripes, waves
 
-ALICE, BOB = 1001, 1002
-GROUP = -1002003
-
-SendPair = Callable[..., Awaitable[BotMessage]]  # the send_pair fixture
 PAIR_BUTTONS = ["Light", "Medium", "Strong", "⇄ Swap", "✕ Cancel"]
 
 
@@ -27,7 +23,7 @@ def labels(message_buttons: list[tuple[str, str | None]]) -> list[str]:
 # ---- commands -------------------------------------------------------------------------------
 
 
-async def test_start_and_help_say_exactly_what_to_send(bot: Application, telegram: BotApiServer):
+async def test_start_and_help_say_exactly_what_to_send(bot: BotApplication, telegram: BotApiServer):
     sent = telegram.user_sends_command(ALICE, "/start")
     reply = await telegram.await_message(ALICE, after=sent)
     assert reply.body == texts.INTRO
@@ -37,7 +33,7 @@ async def test_start_and_help_say_exactly_what_to_send(bot: Application, telegra
     assert [c["command"] for c in telegram.commands()] == ["start", "help", "status", "cancel"]
 
 
-async def test_status_and_cancel_with_nothing_going_on(bot: Application, telegram: BotApiServer):
+async def test_status_and_cancel_with_nothing_going_on(bot: BotApplication, telegram: BotApiServer):
     sent = telegram.user_sends_command(ALICE, "/status")
     reply = await telegram.await_message(ALICE, after=sent)
     assert reply.body == f"{texts.STATUS_IDLE} {texts.NEED_CONTENT}"
@@ -51,7 +47,7 @@ async def test_status_and_cancel_with_nothing_going_on(bot: Application, telegra
 
 
 async def test_photo_then_style_shows_the_pair_with_strength_buttons(
-    bot: Application, telegram: BotApiServer
+    bot: BotApplication, telegram: BotApiServer
 ):
     sent = telegram.user_sends_photo(ALICE, encode(gradient(480, 270)))
     reply = await telegram.await_message(ALICE, after=sent)
@@ -72,7 +68,7 @@ async def test_photo_then_style_shows_the_pair_with_strength_buttons(
 
 
 async def test_image_files_work_and_a_third_picture_replaces_the_style(
-    bot: Application, telegram: BotApiServer
+    bot: BotApplication, telegram: BotApiServer
 ):
     sent = telegram.user_sends_document(ALICE, encode(gradient()), "photo.png")
     assert (await telegram.await_message(ALICE, after=sent)).body == texts.GOT_CONTENT
@@ -88,10 +84,10 @@ async def test_image_files_work_and_a_third_picture_replaces_the_style(
     _, old_medium = first_pair.buttons[1]
     press = telegram.user_presses_button(ALICE, first_pair.message_id, old_medium)
     assert await telegram.await_button_answer(press) == texts.STALE_BUTTON
-    await telegram.await_no_message(ALICE, after=press)
+    await assert_no_reply(telegram, ALICE, press)
 
 
-async def test_an_album_of_two_is_content_then_style(bot: Application, telegram: BotApiServer):
+async def test_an_album_of_two_is_content_then_style(bot: BotApplication, telegram: BotApiServer):
     telegram.user_sends_photo(ALICE, encode(gradient()), media_group_id="album-1")
     sent = telegram.user_sends_photo(ALICE, encode(stripes()), media_group_id="album-1")
     pair = await telegram.await_message(ALICE, after=sent, kind="photo")
@@ -116,7 +112,7 @@ def near(colour: tuple[int, ...], expected: tuple[int, int, int]) -> bool:
 
 
 async def test_the_pair_shows_the_photo_left_and_swap_turns_it_round_in_place(
-    bot: Application, telegram: BotApiServer, send_pair: SendPair
+    bot: BotApplication, telegram: BotApiServer, send_pair: SendPair
 ):
     photo, painting = Image.new("RGB", (64, 48), RED), Image.new("RGB", (48, 64), BLUE)
     pair = await send_pair(ALICE, encode(photo), encode(painting))
@@ -136,7 +132,7 @@ async def test_the_pair_shows_the_photo_left_and_swap_turns_it_round_in_place(
 
 
 async def test_cancel_forgets_the_pair_and_a_new_photo_starts_over(
-    bot: Application, telegram: BotApiServer, send_pair: SendPair
+    bot: BotApplication, telegram: BotApiServer, send_pair: SendPair
 ):
     pair = await send_pair(ALICE)
     press = telegram.user_presses_button(ALICE, pair.message_id, label="Cancel")
@@ -185,7 +181,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[BotApiServer], Sent], str]] = {
 
 @pytest.mark.parametrize("kind", BAD_INPUTS)
 async def test_anything_else_gets_a_short_answer_and_the_photo_is_kept(
-    kind: str, bot: Application, telegram: BotApiServer
+    kind: str, bot: BotApplication, telegram: BotApiServer
 ):
     send, expected = BAD_INPUTS[kind]
     sent = telegram.user_sends_photo(ALICE, encode(gradient()))
@@ -200,7 +196,9 @@ async def test_anything_else_gets_a_short_answer_and_the_photo_is_kept(
     assert (await telegram.await_message(ALICE, after=sent)).body == texts.PAIR_READY
 
 
-async def test_a_file_over_the_limit_is_never_downloaded(bot: Application, telegram: BotApiServer):
+async def test_a_file_over_the_limit_is_never_downloaded(
+    bot: BotApplication, telegram: BotApiServer
+):
     sent = telegram.user_sends_document(
         ALICE, encode(gradient()), "huge.png", file_size_override=TOO_BIG
     )
@@ -213,7 +211,7 @@ async def test_a_file_over_the_limit_is_never_downloaded(bot: Application, teleg
 
 
 async def test_forged_and_stale_buttons_are_answered_and_do_nothing(
-    bot: Application, telegram: BotApiServer, send_pair: SendPair
+    bot: BotApplication, telegram: BotApiServer, send_pair: SendPair
 ):
     pair = await send_pair(ALICE)
     press = telegram.user_presses_button(ALICE, pair.message_id, "rm -rf /", check=False)
@@ -226,19 +224,19 @@ async def test_forged_and_stale_buttons_are_answered_and_do_nothing(
 
     press = telegram.user_presses_button(ALICE, pair.message_id, "stop:0123456789ab", check=False)
     assert await telegram.await_button_answer(press) == texts.NOTHING_TO_STOP
-    await telegram.await_no_message(ALICE, after=press)
+    await assert_no_reply(telegram, ALICE, press)
 
 
 # ---- groups ---------------------------------------------------------------------------------
 
 
 async def test_in_a_group_each_user_has_a_pair_and_only_replies_count(
-    bot: Application, telegram: BotApiServer
+    bot: BotApplication, telegram: BotApiServer
 ):
-    group = {"chat_id": GROUP, "chat_type": "group"}
+    group = in_group(GROUP)
     sent = telegram.user_sends_photo(ALICE, encode(gradient()), **group)
     telegram.user_sends_text(ALICE, "nice weather", **group)
-    await telegram.await_no_message(GROUP, after=sent)  # not addressed: ignored
+    await assert_no_reply(telegram, ALICE, sent, group=GROUP)  # not addressed: ignored
 
     sent = telegram.user_sends_command(ALICE, "/start", mention_bot=True, **group)
     intro = await telegram.await_message(GROUP, after=sent)
@@ -262,13 +260,16 @@ async def test_in_a_group_each_user_has_a_pair_and_only_replies_count(
     )
     pair = await telegram.await_message(GROUP, after=sent, kind="photo")
     assert pair.body == texts.PAIR_READY
+    assert pair.reply_to_message_id == sent.message_id  # answers Alice's style photo
 
     press = telegram.user_presses_button(BOB, pair.message_id, label="Medium", chat_id=GROUP)
     assert await telegram.await_button_answer(press) == texts.STALE_BUTTON  # not Bob's pair
-    await telegram.await_no_message(GROUP, after=press)
+    await assert_no_reply(telegram, BOB, press, group=GROUP)
 
 
-async def test_a_download_telegram_refuses_is_explained(bot: Application, telegram: BotApiServer):
+async def test_a_download_telegram_refuses_is_explained(
+    bot: BotApplication, telegram: BotApiServer
+):
     telegram.inject_error("getFile", description="Bad Request: file is too big")
     sent = telegram.user_sends_photo(ALICE, encode(gradient()))
     assert (await telegram.await_message(ALICE, after=sent)).body.startswith(texts.too_big(20))

@@ -7,14 +7,17 @@ the test acts gets many steps and is cancelled as soon as it has shown progress.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import pytest
 from PIL import Image
 
 import engine.queue
 from bot import texts
+from bot.app import FLOOD_RETRIES
 from bot.context import BotApplication
 from engine import Progress, Result, StyleOptions, stylize
 from engine.queue import FAILURE_MESSAGE, StyleQueue
@@ -236,7 +239,26 @@ async def test_a_job_that_cannot_start_says_so_in_plain_words_and_offers_a_retry
 
 
 class EngineCrash(RuntimeError):
-    """What the monkeypatched engine raises: think of a CUDA error in the middle of a run."""
+    """Stands for a bug or a device error deep in the engine."""
+
+
+def after_each_report(monkeypatch: pytest.MonkeyPatch, hook: Callable[[Progress], None]) -> None:
+    """The engine calls ``hook`` in its worker thread after each progress report."""
+
+    def stylize_with_hook(
+        content: Image.Image,
+        style: Image.Image,
+        options: StyleOptions,
+        on_progress: Callable[[Progress], None],
+        cancel: threading.Event,
+    ) -> Result:
+        def report(progress: Progress) -> None:
+            on_progress(progress)
+            hook(progress)
+
+        return stylize(content, style, options, on_progress=report, cancel=cancel)
+
+    monkeypatch.setattr(engine.queue, "stylize", stylize_with_hook)
 
 
 async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
@@ -245,25 +267,19 @@ async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
     send_pair: SendPair,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    def crashes_after_progress(
-        content: Image.Image,
-        style: Image.Image,
-        options: StyleOptions,
-        on_progress: Callable[[Progress], None],
-        cancel: threading.Event,
-    ) -> Result:
-        def report_then_crash(progress: Progress) -> None:
-            on_progress(progress)
-            if progress.step >= 10:
-                raise EngineCrash("simulated failure in the middle of a run")
+    progress_shown = threading.Event()
 
-        return stylize(content, style, options, on_progress=report_then_crash, cancel=cancel)
+    def crash_once_progress_is_shown(progress: Progress) -> None:
+        if progress.step >= 10:
+            assert progress_shown.wait(timeout=60)
+            raise EngineCrash("simulated failure in the middle of a run")
 
-    monkeypatch.setattr(engine.queue, "stylize", crashes_after_progress)
+    after_each_report(monkeypatch, crash_once_progress_is_shown)
     async with start_bot(engine_steps=40) as application:
         pair = await send_pair(ALICE)
         progress = await press_strength(telegram, ALICE, pair, "Medium")
         await painting(telegram, ALICE, progress.message_id)
+        progress_shown.set()
         failed = await telegram.await_edit(ALICE, progress.message_id, contains="Sorry")
         assert failed.body == texts.FAILED.format(reason=FAILURE_MESSAGE)
         assert labels(failed) == STRENGTH_BUTTONS
@@ -317,20 +333,37 @@ async def test_two_users_paint_at_once_in_one_group(
 # PTB's own RetryAfter constructor warns about a coming type change of ``retry_after``.
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_progress_shows_previews_and_survives_refused_edits(
-    start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
+    start_bot: StartBot,
+    telegram: BotApiServer,
+    send_pair: SendPair,
+    monkeypatch: pytest.MonkeyPatch,
 ):
-    async with start_bot(engine_steps=40, progress_interval=0.2, preview_interval=0.5):
+    released = threading.Event()
+
+    def hold_the_last_step(progress: Progress) -> None:
+        if progress.step == progress.total:  # the job runs on until the test has seen enough
+            assert released.wait(timeout=60)
+
+    after_each_report(monkeypatch, hold_the_last_step)
+    async with start_bot(engine_steps=20, preview_interval=0.5):
         pair = await send_pair(ALICE)
-        telegram.flood_limit("editMessageCaption", retry_after=1)  # absorbed by AIORateLimiter
+        # More 429s than AIORateLimiter retries: the last one reaches the bot's own back-off.
+        telegram.flood_limit("editMessageCaption", retry_after=1, times=FLOOD_RETRIES + 1)
         telegram.inject_error(
             "editMessageMedia", description="Bad Request: message is not modified"
         )
         progress = await press_strength(telegram, ALICE, pair, "Medium")
+        preview = await telegram.await_call("editMessageMedia", where=lambda c: c.ok, after=0)
+        released.set()
 
         await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
         assert telegram.message(ALICE, progress.message_id).body.startswith("Done in ")
-        previews = [call for call in telegram.calls("editMessageMedia") if call.ok]
-        assert previews, "a preview of the work in progress replaces the picture now and then"
+        edits = [c for c in telegram.calls() if c.method.startswith("editMessage")]
+        floods = [c for c in edits if c.status == HTTPStatus.TOO_MANY_REQUESTS]
+        assert len(floods) == FLOOD_RETRIES + 1
+        assert preview.seq > floods[-1].seq  # previews go on after the flood
+        after_flood = next(c for c in edits if c.seq > floods[-1].seq)
+        assert after_flood.at - floods[-1].at >= 0.9, "the bot honours retry_after itself"
 
 
 async def test_a_deleted_progress_message_does_not_stop_the_result(

@@ -13,9 +13,9 @@ import pytest
 
 from bot import texts
 from tests.botapi import BotApiServer
+from tests.chat import ALICE
 
 REPO = Path(__file__).resolve().parents[1]
-ALICE = 1001
 OUR_VARIABLES = ("BOT_", "TELEGRAM_", "ENGINE_", "QUEUE_", "LOG_", "PROGRESS_", "PREVIEW_")
 
 
@@ -34,7 +34,9 @@ def run_bot(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def bot_process(telegram: BotApiServer, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, Path]]:
+def bot_process(
+    telegram: BotApiServer, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     """``python -m bot`` pointed at the fake server through environment variables."""
     log = tmp_path / "bot.log"
     env = environment(
@@ -65,7 +67,7 @@ def bot_process(telegram: BotApiServer, tmp_path: Path) -> Iterator[tuple[subpro
 
 @pytest.mark.slow
 def test_python_m_bot_answers_start_and_stops_cleanly(
-    bot_process: tuple[subprocess.Popen, Path], telegram: BotApiServer
+    bot_process: tuple[subprocess.Popen[str], Path], telegram: BotApiServer
 ):
     process, log = bot_process
     telegram.wait_for_call("setMyCommands", timeout=60)  # up: torch imported, queue started

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -65,6 +66,7 @@ class ApiCall:
     status: int = 0  # 0 while still being answered (a long poll)
     result: Any = None
     description: str | None = None
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
 
     @property
     def ok(self) -> bool:
