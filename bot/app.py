@@ -3,6 +3,7 @@
 Reading ``_add_handlers`` top to bottom tells which command, which kind of message and which
 button reaches which handler. In a group the bot only reacts when addressed: to commands,
 to button presses, and to messages that reply to one of its own messages.
+An unknown command that names the bot gets the same answer as in a private chat.
 """
 
 from __future__ import annotations
@@ -48,8 +49,19 @@ class _ReplyToBot(filters.MessageFilter):
         return bool(replied and replied.from_user and replied.from_user.id == message.get_bot().id)
 
 
+class _CommandToBot(filters.MessageFilter):
+    """Commands that name this bot (``/paint@this_bot``), as groups write them."""
+
+    def filter(self, message: Message) -> bool:
+        command = message.text.split(maxsplit=1)[0] if message.text else ""
+        username = message.get_bot().username
+        return command.startswith("/") and command.lower().endswith(f"@{username}".lower())
+
+
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # not edits, not channel posts
-ADDRESSED = NEW_MESSAGE & (filters.ChatType.PRIVATE | _ReplyToBot(name="ReplyToBot"))
+ADDRESSED = NEW_MESSAGE & (
+    filters.ChatType.PRIVATE | _ReplyToBot(name="ReplyToBot") | _CommandToBot(name="CommandToBot")
+)
 IMAGE_FILE = functools.reduce(
     operator.or_, (filters.Document.MimeType(mime_type) for mime_type in IMAGE_MIME_TYPES)
 )

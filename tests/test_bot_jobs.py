@@ -7,7 +7,6 @@ the test acts gets many steps and is cancelled as soon as it has shown progress.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -74,10 +73,17 @@ async def alice_paints_bob_waits(
 
 
 async def test_happy_path_photo_photo_medium_progress_then_result(
-    bot: BotApplication, telegram: BotApiServer, send_pair: SendPair
+    bot: BotApplication,
+    telegram: BotApiServer,
+    send_pair: SendPair,
+    monkeypatch: pytest.MonkeyPatch,
 ):
+    percent_shown = threading.Event()  # a tiny job could end before its first edit
+    after_each_report(monkeypatch, lambda p: p.step < p.total or percent_shown.wait(60))
     pair = await send_pair(ALICE, encode(gradient(72, 40)), encode(waves()))
     progress = await press_strength(telegram, ALICE, pair, "Medium")
+    await painting(telegram, ALICE, progress.message_id)
+    percent_shown.set()
 
     photo = await telegram.await_message(ALICE, kind="photo", contains="Medium style", timeout=120)
     assert photo.body.startswith("Medium style · 64×36 px · ")
@@ -242,7 +248,7 @@ class EngineCrash(RuntimeError):
     """Stands for a bug or a device error deep in the engine."""
 
 
-def after_each_report(monkeypatch: pytest.MonkeyPatch, hook: Callable[[Progress], None]) -> None:
+def after_each_report(monkeypatch: pytest.MonkeyPatch, hook: Callable[[Progress], object]) -> None:
     """The engine calls ``hook`` in its worker thread after each progress report."""
 
     def stylize_with_hook(
@@ -338,14 +344,14 @@ async def test_progress_shows_previews_and_survives_refused_edits(
     send_pair: SendPair,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    released = threading.Event()
+    flood_over, preview_seen = threading.Event(), threading.Event()
 
-    def hold_the_last_step(progress: Progress) -> None:
-        if progress.step == progress.total:  # the job runs on until the test has seen enough
-            assert released.wait(timeout=60)
+    def hold(progress: Progress) -> None:
+        """The job runs on until the test has seen what it waits for."""
+        assert (preview_seen if progress.step == progress.total else flood_over).wait(60)
 
-    after_each_report(monkeypatch, hold_the_last_step)
-    async with start_bot(engine_steps=20, preview_interval=0.5):
+    after_each_report(monkeypatch, hold)
+    async with start_bot(engine_steps=20, preview_interval=0.05):  # every edit is a preview
         pair = await send_pair(ALICE)
         # More 429s than AIORateLimiter retries: the last one reaches the bot's own back-off.
         telegram.flood_limit("editMessageCaption", retry_after=1, times=FLOOD_RETRIES + 1)
@@ -353,15 +359,17 @@ async def test_progress_shows_previews_and_survives_refused_edits(
             "editMessageMedia", description="Bad Request: message is not modified"
         )
         progress = await press_strength(telegram, ALICE, pair, "Medium")
-        preview = await telegram.await_call("editMessageMedia", where=lambda c: c.ok, after=0)
-        released.set()
+        refused = await telegram.await_call("editMessageMedia", after=0)  # after the flood
+        flood_over.set()
+        preview = await telegram.await_call("editMessageMedia", after=refused.seq)
+        preview_seen.set()
 
         await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
         assert telegram.message(ALICE, progress.message_id).body.startswith("Done in ")
         edits = [c for c in telegram.calls() if c.method.startswith("editMessage")]
         floods = [c for c in edits if c.status == HTTPStatus.TOO_MANY_REQUESTS]
         assert len(floods) == FLOOD_RETRIES + 1
-        assert preview.seq > floods[-1].seq  # previews go on after the flood
+        assert not refused.ok and preview.ok  # a refused preview does not stop the next
         after_flood = next(c for c in edits if c.seq > floods[-1].seq)
         assert after_flood.at - floods[-1].at >= 0.9, "the bot honours retry_after itself"
 
