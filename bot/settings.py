@@ -71,8 +71,9 @@ class Settings:
     engine_max_side: int | None = None  # None: the engine's default for the device
     engine_steps: int | None = None  # None: the engine's default for the device
     engine_weights: str = "bundled"
-    queue_url: str = ""
+    queue_url: str = ""  # empty: the embedded queue; redis://: shared, painted by workers
     queue_max: int = 20
+    data_dir: Path = Path("data")  # durable state: SQLite, pictures, results awaiting delivery
     log_level: str = "INFO"
     progress_interval: float = 3.0  # seconds between edits of a progress message, per chat
     preview_interval: float = 15.0  # seconds between preview pictures; 0 turns them off
@@ -95,19 +96,27 @@ class Settings:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = ".env",
+    *,
+    require_token: bool = True,
 ) -> Settings:
-    """Settings from ``environ`` (default ``os.environ``) over ``env_file``; empty means unset."""
+    """Settings from ``environ`` (default ``os.environ``) over ``env_file``; empty means unset.
+
+    Workers read the same variables but talk to no chat: they pass ``require_token=False``.
+    """
     values: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    return _parse({name: value.strip() for name, value in values.items()})
+    return _parse({name: value.strip() for name, value in values.items()}, require_token)
 
 
-def _parse(values: Mapping[str, str]) -> Settings:
+def _parse(values: Mapping[str, str], require_token: bool = True) -> Settings:
     token = values.get("BOT_TOKEN", "")
-    if not token:
+    if not token and not require_token:
+        token = "0:none"
+    elif not token:
         raise MissingTokenError("BOT_TOKEN is not set")
     if not _TOKEN.fullmatch(token):
         raise SettingsError(
@@ -178,12 +187,16 @@ def _weights(value: str) -> str:
 
 
 def _queue_url(value: str) -> str:
-    if value.startswith(("redis://", "rediss://")):
-        raise SettingsError(
-            "QUEUE_URL points at Redis, but the shared queue is not available yet: "
-            "leave QUEUE_URL empty to use the in-process queue"
-        )
-    raise ValueError(value)
+    if not re.fullmatch(r"rediss?://[^\s/]+(/\d+)?", value):
+        raise ValueError(value)
+    return value
+
+
+def _folder(value: str) -> Path:
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(value)
+    return path
 
 
 _URL = "an http:// or https:// URL"
@@ -196,7 +209,8 @@ _RULES: dict[str, _Rule] = {
     "engine_max_side": _Rule(_at_least(32, int), "a whole number of pixels, at least 32"),
     "engine_steps": _Rule(_at_least(1, int), "a whole number, at least 1"),
     "engine_weights": _Rule(_weights, "bundled, torchvision or the path of a file"),
-    "queue_url": _Rule(_queue_url, "nothing: leave it empty to use the in-process queue", True),
+    "queue_url": _Rule(_queue_url, "redis://[:password@]host[:port][/db], or empty", True),
+    "data_dir": _Rule(_folder, "a folder (created if missing)"),
     "queue_max": _Rule(_at_least(1, int), "a whole number, at least 1"),
     "log_level": _Rule(_log_level, f"one of {', '.join(LOG_LEVELS)}"),
     "progress_interval": _Rule(_at_least(0.5, float), "seconds, at least 0.5"),

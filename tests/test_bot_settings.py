@@ -78,10 +78,19 @@ def test_an_invalid_value_is_one_line_naming_the_variable(name: str, value: str)
     assert message.startswith(name) and "\n" not in message
 
 
-def test_a_redis_queue_is_refused_until_it_exists():
-    with pytest.raises(SettingsError, match="shared queue is not available yet") as raised:
-        load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": "redis://:hunter2@db:6379/0"}, None)
+def test_a_redis_url_is_taken_and_a_bad_one_never_echoes_its_password():
+    url = "redis://:hunter2@db:6379/0"
+    assert load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": url}, None).queue_url == url
+    with pytest.raises(SettingsError, match="QUEUE_URL is invalid") as raised:
+        load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": "http://:hunter2@db:6379/0"}, None)
     assert "hunter2" not in str(raised.value)
+
+
+def test_workers_need_no_token_but_the_bot_does(tmp_path):
+    worker = load_settings({"DATA_DIR": str(tmp_path)}, None, require_token=False)
+    assert worker.data_dir == tmp_path
+    with pytest.raises(MissingTokenError):
+        load_settings({}, None)
 
 
 def test_every_setting_is_read_from_its_variable_and_documented():

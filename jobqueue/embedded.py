@@ -1,0 +1,416 @@
+"""The embedded backend: jobs in SQLite under ``DATA_DIR``, painted in this process.
+
+No server to run. The pictures and the finished PNG are stored in the database with their
+job, so a job and its pictures are written (and recovered) together. A SIGKILL loses nothing
+that ``submit`` returned: at the next start a job that was running is queued again, ahead of
+everything that came after it, and a finished job nobody acknowledged is still there.
+
+All database work happens on the event loop's thread (the statements are small); only the
+painting runs in a worker thread, and its progress comes back with ``call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from .base import Painter
+from .model import (
+    FAILURE_MESSAGE,
+    TERMINAL,
+    AlreadyQueued,
+    Cancelled,
+    Failed,
+    Finished,
+    JobEvent,
+    JobRecord,
+    JobSpec,
+    JobState,
+    PaintCancelled,
+    Painted,
+    PictureRefused,
+    Progressed,
+    ProgressInfo,
+    Queued,
+    QueueFull,
+    Requeued,
+    ResultInfo,
+    Started,
+    current_event,
+)
+
+logger = logging.getLogger(__name__)
+
+DATABASE = "queue.sqlite3"
+#: A job that was running when the process died this many times is not tried again.
+MAX_ATTEMPTS = 3
+#: On shutdown a job this close to the end is let finish instead of being started over.
+NEARLY_DONE = 0.9
+#: Acknowledged jobs are kept this long (without their pictures), for the operator's figures.
+KEEP_ENDED_SECONDS = 30 * 24 * 3600
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner        TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    options      TEXT    NOT NULL,
+    meta         TEXT    NOT NULL,
+    content      BLOB,
+    style        BLOB,
+    result       BLOB,
+    result_info  TEXT,
+    error        TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    acknowledged INTEGER NOT NULL DEFAULT 0,
+    created      REAL    NOT NULL,
+    ended        REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, id);
+CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, state);
+"""
+_RECORD = "id, owner, state, options, meta, result_info, error, acknowledged"
+
+
+class EmbeddedQueue:
+    """The default :class:`~jobqueue.JobQueue`: one process, one painter, SQLite."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        painter: Painter,
+        *,
+        max_waiting: int = 20,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(data_dir) / DATABASE
+        self.max_waiting = max_waiting
+        self._painter = painter
+        self._clock = clock
+        self._db: sqlite3.Connection | None = None
+        self._subscribers: dict[str, list[asyncio.Queue[JobEvent]]] = {}
+        self._progress: dict[str, ProgressInfo] = {}
+        self._running: dict[str, threading.Event] = {}  # job id -> its cancel event
+        self._cancelled_by_user: set[str] = set()
+        self._ahead: dict[str, int] = {}  # what each waiting job was last told
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._worker: asyncio.Task[None] | None = None
+        self._unavailable: str | None = "the painter is warming up"
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")  # a reader never waits for the writer
+        db.execute("PRAGMA synchronous=NORMAL")  # durable against a crash of this process
+        db.executescript(_SCHEMA)
+        self._recover()
+        self._worker = asyncio.create_task(self._work(), name="embedded painter")
+
+    async def close(self, grace: float = 15.0) -> None:
+        """Stop painting; a running job goes back to the queue unless it is nearly done."""
+        self._stopping = True
+        self._wakeup.set()
+        for job_id, cancel in self._running.items():
+            progress = self._progress.get(job_id)
+            if progress is None or progress.fraction < NEARLY_DONE:
+                cancel.set()
+        if self._worker is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._worker), grace)
+            except TimeoutError:
+                logger.warning("The painter did not stop within %.0f s", grace)
+                for cancel in self._running.values():
+                    cancel.set()
+                await asyncio.wait({self._worker}, timeout=5)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def unavailable(self) -> str | None:
+        return self._unavailable
+
+    # ---- the submitter's side ----------------------------------------------------------------
+
+    async def submit(self, spec: JobSpec) -> JobRecord:
+        existing = await self.job_of(spec.owner)
+        if existing is not None:
+            raise AlreadyQueued(existing)
+        (waiting,) = self._one("SELECT COUNT(*) FROM jobs WHERE state = ?", JobState.QUEUED)
+        if waiting >= self.max_waiting:
+            raise QueueFull()
+        (job_id,) = self._one(
+            "INSERT INTO jobs (owner, state, options, meta, content, style, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            spec.owner,
+            JobState.QUEUED,
+            json.dumps(spec.options),
+            json.dumps(spec.meta),
+            spec.content,
+            spec.style,
+            self._clock(),
+        )
+        record = self._record(str(job_id))
+        assert record is not None
+        self._ahead[record.id] = record.ahead
+        self._wakeup.set()
+        return record
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        return self._record(job_id)
+
+    async def job_of(self, owner: str) -> JobRecord | None:
+        row = (
+            self._db_()
+            .execute(
+                "SELECT id FROM jobs WHERE owner = ? AND state IN (?, ?) ORDER BY id LIMIT 1",
+                (owner, JobState.QUEUED, JobState.RUNNING),
+            )
+            .fetchone()
+        )
+        return None if row is None else self._record(str(row["id"]))
+
+    async def cancel(self, job_id: str) -> bool:
+        record = self._record(job_id)
+        if record is None or not record.state.active:
+            return False
+        if record.state is JobState.RUNNING:
+            self._cancelled_by_user.add(job_id)
+            self._running[job_id].set()  # the painter stops within a step
+            return True
+        self._end(job_id, JobState.CANCELLED, Cancelled())
+        self._announce_positions()
+        return True
+
+    async def events(self, job_id: str) -> AsyncIterator[JobEvent]:
+        inbox: asyncio.Queue[JobEvent] = asyncio.Queue()
+        self._subscribers.setdefault(job_id, []).append(inbox)
+        try:
+            record = self._record(job_id)
+            if record is None:
+                return
+            event = current_event(record)
+            while True:
+                yield event
+                if isinstance(event, TERMINAL):
+                    return
+                event = await inbox.get()
+        finally:
+            self._subscribers[job_id].remove(inbox)
+            if not self._subscribers[job_id]:
+                del self._subscribers[job_id]
+
+    async def annotate(self, job_id: str, **meta: object) -> None:
+        record = self._record(job_id)
+        if record is not None:
+            merged = {**record.meta, **meta}
+            self._db_().execute(
+                "UPDATE jobs SET meta = ? WHERE id = ?", (json.dumps(merged), int(job_id))
+            )
+
+    async def result(self, job_id: str) -> bytes:
+        (png,) = self._one("SELECT result FROM jobs WHERE id = ?", int(job_id))
+        if png is None:
+            raise KeyError(f"job {job_id} has no result to hand over")
+        return bytes(png)
+
+    async def acknowledge(self, job_id: str) -> None:
+        self._db_().execute(
+            "UPDATE jobs SET acknowledged = 1, content = NULL, style = NULL, result = NULL"
+            " WHERE id = ? AND state NOT IN (?, ?)",
+            (int(job_id), JobState.QUEUED, JobState.RUNNING),
+        )
+
+    async def unfinished(self) -> list[JobRecord]:
+        rows = self._db_().execute("SELECT id FROM jobs WHERE acknowledged = 0 ORDER BY id")
+        records = [self._record(str(row["id"])) for row in rows.fetchall()]
+        return [record for record in records if record is not None]
+
+    # ---- the painter's side ------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        try:
+            device = await asyncio.to_thread(self._painter.warm_up)
+        except Exception as error:  # jobs still run, and fail with a plain apology
+            logger.exception("The painter could not start")
+            self._unavailable = f"the painter could not start: {error}"
+        else:
+            logger.info("Painter ready on %s", device)
+            self._unavailable = None
+        while not self._stopping:
+            job_id = self._claim()
+            if job_id is None:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            await self._paint(job_id)
+
+    def _claim(self) -> str | None:
+        """The oldest waiting job, now running; a job that keeps killing the process fails."""
+        row = (
+            self._db_()
+            .execute(
+                "UPDATE jobs SET state = ?, attempts = attempts + 1 WHERE id ="
+                " (SELECT id FROM jobs WHERE state = ? ORDER BY id LIMIT 1) RETURNING id, attempts",
+                (JobState.RUNNING, JobState.QUEUED),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        job_id = str(row["id"])
+        self._ahead.pop(job_id, None)
+        if row["attempts"] > MAX_ATTEMPTS:
+            logger.error("Job %s was running at %d crashes; giving up", job_id, MAX_ATTEMPTS)
+            self._end(job_id, JobState.FAILED, Failed(FAILURE_MESSAGE))
+            return self._claim()
+        self._publish(job_id, Started())
+        self._announce_positions()
+        return job_id
+
+    async def _paint(self, job_id: str) -> None:
+        content, style, options = self._one(
+            "SELECT content, style, options FROM jobs WHERE id = ?", int(job_id)
+        )
+        cancel = self._running[job_id] = threading.Event()
+        loop = asyncio.get_running_loop()
+
+        def report(progress: ProgressInfo) -> None:
+            loop.call_soon_threadsafe(self._progressed, job_id, progress)
+
+        logger.info("Job %s started", job_id)
+        try:
+            painted = await asyncio.to_thread(
+                self._painter, bytes(content), bytes(style), json.loads(options), report, cancel
+            )
+        except PaintCancelled:
+            if job_id in self._cancelled_by_user:
+                self._end(job_id, JobState.CANCELLED, Cancelled())
+            else:
+                self._requeue(job_id, "the painter is restarting")
+        except PictureRefused as refusal:  # the user's picture: they can fix it, so say why
+            logger.info("Job %s refused a picture: %s", job_id, refusal)
+            self._end(job_id, JobState.FAILED, Failed(str(refusal)))
+        except Exception:  # weights, device, memory, bugs: the operator's to fix
+            logger.exception("Job %s failed", job_id)
+            self._end(job_id, JobState.FAILED, Failed(FAILURE_MESSAGE))
+        else:
+            self._finish(job_id, painted)
+        finally:
+            del self._running[job_id]
+            self._cancelled_by_user.discard(job_id)
+            self._progress.pop(job_id, None)
+            self._announce_positions()
+
+    def _progressed(self, job_id: str, progress: ProgressInfo) -> None:
+        if job_id in self._running:
+            self._progress[job_id] = progress
+            self._publish(job_id, Progressed(progress))
+
+    def _finish(self, job_id: str, painted: Painted) -> None:
+        info = ResultInfo.of(painted)
+        self._db_().execute(
+            "UPDATE jobs SET state = ?, result = ?, result_info = ?, content = NULL,"
+            " style = NULL, ended = ? WHERE id = ?",
+            (JobState.DONE, painted.png, json.dumps(vars(info)), self._clock(), int(job_id)),
+        )
+        logger.info("Job %s done in %.1f s", job_id, painted.elapsed)
+        self._publish(job_id, Finished(info))
+
+    def _end(self, job_id: str, state: JobState, event: Failed | Cancelled) -> None:
+        error = event.reason if isinstance(event, Failed) else None
+        self._db_().execute(
+            "UPDATE jobs SET state = ?, error = ?, content = NULL, style = NULL, ended = ?"
+            " WHERE id = ?",
+            (state, error, self._clock(), int(job_id)),
+        )
+        self._ahead.pop(job_id, None)
+        self._publish(job_id, event)
+
+    def _requeue(self, job_id: str, reason: str) -> None:
+        """Back to the queue at its old place (ids keep the order), not counted as a crash."""
+        self._db_().execute(
+            "UPDATE jobs SET state = ?, attempts = attempts - 1 WHERE id = ?",
+            (JobState.QUEUED, int(job_id)),
+        )
+        logger.info("Job %s back on the queue: %s", job_id, reason)
+        self._publish(job_id, Requeued(reason))
+
+    def _recover(self) -> None:
+        """What a crash or a stop left: running jobs wait again; old acknowledged rows go."""
+        db = self._db_()
+        resumed = db.execute(
+            "UPDATE jobs SET state = ? WHERE state = ? RETURNING id",
+            (JobState.QUEUED, JobState.RUNNING),
+        ).fetchall()
+        for row in resumed:
+            logger.info("Job %s was running when the process stopped; queued again", row["id"])
+        db.execute(
+            "DELETE FROM jobs WHERE acknowledged = 1 AND ended < ?",
+            (self._clock() - KEEP_ENDED_SECONDS,),
+        )
+
+    # ---- positions, events, records --------------------------------------------------------
+
+    def _announce_positions(self) -> None:
+        """Tell every waiting job whose place changed; places only ever get better."""
+        for job_id, ahead in self._positions().items():
+            if self._ahead.get(job_id) != ahead:
+                self._ahead[job_id] = ahead
+                self._publish(job_id, Queued(ahead))
+
+    def _positions(self) -> dict[str, int]:
+        """Each waiting job's place: the jobs running plus those queued before it."""
+        (running,) = self._one("SELECT COUNT(*) FROM jobs WHERE state = ?", JobState.RUNNING)
+        waiting = self._db_().execute(
+            "SELECT id FROM jobs WHERE state = ? ORDER BY id", (JobState.QUEUED,)
+        )
+        return {str(row["id"]): running + index for index, row in enumerate(waiting)}
+
+    def _publish(self, job_id: str, event: JobEvent) -> None:
+        for inbox in self._subscribers.get(job_id, []):
+            inbox.put_nowait(event)
+
+    def _record(self, job_id: str) -> JobRecord | None:
+        try:
+            key = int(job_id)
+        except ValueError:
+            return None
+        row = self._db_().execute(f"SELECT {_RECORD} FROM jobs WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        state = JobState(row["state"])
+        info = json.loads(row["result_info"]) if row["result_info"] else None
+        return JobRecord(
+            id=job_id,
+            owner=row["owner"],
+            state=state,
+            options=json.loads(row["options"]),
+            meta=json.loads(row["meta"]),
+            ahead=self._positions().get(job_id, 0) if state is JobState.QUEUED else 0,
+            progress=self._progress.get(job_id),
+            error=row["error"],
+            result=ResultInfo(**info) if info else None,
+            acknowledged=bool(row["acknowledged"]),
+        )
+
+    def _one(self, sql: str, *params: object) -> sqlite3.Row:
+        """The one row ``sql`` must find."""
+        row: sqlite3.Row | None = self._db_().execute(sql, params).fetchone()
+        assert row is not None, sql
+        return row
+
+    def _db_(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the queue is not started (or already closed)")
+        return self._db

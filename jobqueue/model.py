@@ -1,0 +1,193 @@
+"""What a job is, what can happen to it, and what the queue refuses: one vocabulary for the
+bot, the workers and both backends. Nothing here knows of Telegram or of PyTorch."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Waiting or being painted: the owner may not submit another."""
+        return self in (JobState.QUEUED, JobState.RUNNING)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job as submitted: the two pictures, the painter's options and the submitter's notes."""
+
+    owner: str  # one active job per owner
+    content: bytes = field(repr=False)
+    style: bytes = field(repr=False)
+    options: JSON = field(default_factory=dict)  # for the painter, e.g. {"strength": "medium"}
+    meta: JSON = field(default_factory=dict)  # the submitter's own (chat, message ids); kept
+
+
+@dataclass(frozen=True)
+class ProgressInfo:
+    """How far a running job is; ``preview`` is a small JPEG of the picture, now and then."""
+
+    step: int
+    total: int
+    scale: int  # 0-based
+    scales: int
+    elapsed: float
+    eta: float
+    preview: bytes | None = field(default=None, repr=False)
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total if self.total else 1.0
+
+    def to_json(self) -> str:
+        """The numbers only: a preview travels on its own."""
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "preview"})
+
+    @classmethod
+    def from_json(cls, text: str, preview: bytes | None = None) -> ProgressInfo:
+        return cls(**json.loads(text), preview=preview)
+
+
+@dataclass(frozen=True)
+class Painted:
+    """A painter's finished picture (PNG) and how it was made."""
+
+    png: bytes = field(repr=False)
+    width: int
+    height: int
+    elapsed: float
+    note: str = ""  # e.g. "made at 358 px: the GPU had no room for more"
+
+
+@dataclass(frozen=True)
+class ResultInfo:
+    """What the queue keeps about a finished picture; the PNG itself is fetched on demand."""
+
+    width: int
+    height: int
+    elapsed: float
+    note: str = ""
+
+    @classmethod
+    def of(cls, painted: Painted) -> ResultInfo:
+        return cls(painted.width, painted.height, painted.elapsed, painted.note)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A snapshot of one job as the queue knows it."""
+
+    id: str
+    owner: str
+    state: JobState
+    options: JSON
+    meta: JSON
+    ahead: int = 0  # jobs before this one, running ones included (queued jobs only)
+    progress: ProgressInfo | None = None  # latest, while running
+    error: str | None = None  # why it failed, in words a user can read
+    result: ResultInfo | None = None
+    acknowledged: bool = False  # the submitter has told its user how it ended
+
+
+# ---- events, in the order a job meets them ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    ahead: int  # jobs that run before this one
+
+
+@dataclass(frozen=True)
+class Started:
+    pass
+
+
+@dataclass(frozen=True)
+class Progressed:
+    progress: ProgressInfo
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """The job went back to the queue: its worker stopped or died. It will start again."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: ResultInfo
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str  # readable by the user
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    pass
+
+
+JobEvent = Queued | Started | Progressed | Requeued | Finished | Failed | Cancelled
+TERMINAL = (Finished, Failed, Cancelled)
+
+
+def terminal_event(record: JobRecord) -> JobEvent | None:
+    """The event that ended ``record``'s job, if it has ended."""
+    if record.state is JobState.DONE and record.result is not None:
+        return Finished(record.result)
+    if record.state is JobState.FAILED:
+        return Failed(record.error or FAILURE_MESSAGE)
+    if record.state is JobState.CANCELLED:
+        return Cancelled()
+    return None
+
+
+def current_event(record: JobRecord) -> JobEvent:
+    """The event that describes ``record`` now: where a new follower starts."""
+    ended = terminal_event(record)
+    if ended is not None:
+        return ended
+    if record.state is JobState.QUEUED:
+        return Queued(record.ahead)
+    if record.progress is not None:
+        return Progressed(record.progress)
+    return Started()
+
+
+# ---- what a painter may raise, and what the queue refuses -------------------------------------
+
+FAILURE_MESSAGE = "Something went wrong while painting. Please try again."
+
+
+class PaintCancelled(Exception):
+    """The painter saw the cancel event and stopped."""
+
+
+class PictureRefused(Exception):
+    """The user's picture cannot be painted (e.g. too small); the message says why."""
+
+
+class QueueFull(Exception):
+    """Too many jobs are waiting; the caller should ask the user to come back later."""
+
+
+class AlreadyQueued(Exception):
+    """The owner already has a job waiting or running (one at a time per owner)."""
+
+    def __init__(self, record: JobRecord) -> None:
+        super().__init__(f"owner {record.owner} already has job {record.id}")
+        self.record = record
