@@ -8,10 +8,13 @@ An unknown command that names the bot gets the same answer as in a private chat.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import operator
 import warnings
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import BotCommand, Message
 from telegram.ext import (
@@ -25,14 +28,15 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from engine.queue import StyleQueue
+from jobqueue import JobQueue
+from jobqueue.embedded import EmbeddedQueue
 
-from . import handlers, texts
+from . import handlers, jobs, texts
 from .buttons import Action, ButtonData
 from .context import BotApplication, BotData
 from .media import IMAGE_MIME_TYPES
 from .progress import ChatThrottle
-from .sessions import SessionStore
+from .sessions import SWEEP_EVERY_SECONDS, SessionStore
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -68,21 +72,23 @@ IMAGE_FILE = functools.reduce(
 
 
 class StyleBotApplication(BotApplication):
-    """An Application that ends its users' jobs before it waits for its tasks to finish.
+    """An Application that lets go of its jobs before it waits for its tasks to finish.
 
     ``Application.stop`` awaits every task made by ``create_task``; a task following a job
-    ends only when the job does, so without this a stop would wait for the whole queue.
+    ends only when the job does. On a stop the followers say "paused" and end; the jobs stay
+    on the queue, and the next start follows them again.
     """
 
     async def stop(self) -> None:
-        self.bot_data.stopping = True
-        for job in self.bot_data.sessions.active_jobs():
-            self.bot_data.queue.cancel(job)  # waiting jobs end now, a running one within a step
+        data = self.bot_data
+        data.stopping = True
+        for task in [*data.followers, *([data.sweeper] if data.sweeper else [])]:
+            task.cancel()
         await super().stop()
 
 
-def build_application(settings: Settings, queue: StyleQueue | None = None) -> BotApplication:
-    """The bot, ready for ``run_polling``; ``queue`` defaults to an in-process StyleQueue."""
+def build_application(settings: Settings, queue: JobQueue | None = None) -> BotApplication:
+    """The bot, ready for ``run_polling``; ``queue`` defaults to the one QUEUE_URL names."""
     application = (
         ApplicationBuilder()
         .application_class(StyleBotApplication)
@@ -98,13 +104,24 @@ def build_application(settings: Settings, queue: StyleQueue | None = None) -> Bo
     )
     data: BotData = application.bot_data
     data.settings = settings
-    if queue is None:
-        queue = StyleQueue(settings.engine_options(), max_waiting=settings.queue_max)
-    data.queue = queue
-    data.sessions = SessionStore()
+    data.queue = queue or default_queue(settings)
+    data.sessions = SessionStore(settings.data_dir)
     data.throttle = ChatThrottle(settings.progress_interval)
+    data.followers = set()
     _add_handlers(application)
     return application
+
+
+def default_queue(settings: Settings) -> JobQueue:
+    """Redis when QUEUE_URL says so (workers paint); else the embedded queue, painting here."""
+    if settings.queue_url:
+        from jobqueue.redis import RedisQueue
+
+        return RedisQueue(settings.queue_url, max_waiting=settings.queue_max)
+    from engine.painter import EnginePainter  # torch loads here
+
+    painter = EnginePainter(settings.engine_options(), preview_interval=settings.preview_interval)
+    return EmbeddedQueue(settings.data_dir, painter, max_waiting=settings.queue_max)
 
 
 def _add_handlers(application: BotApplication) -> None:
@@ -140,21 +157,47 @@ def _add_handlers(application: BotApplication) -> None:
 
 
 async def _post_init(application: BotApplication) -> None:
-    """Start the queue's worker (it warms the model in the background) and list the commands."""
+    """Open the stores, pick up jobs from before a restart, and list the commands."""
     data: BotData = application.bot_data
+    data.sessions.open()
+    await data.queue.start()
     with warnings.catch_warnings():
         # PTB warns that tasks made before the application runs are not awaited by stop();
-        # that is what we want: the worker lives until post_shutdown stops the queue.
+        # followers of resumed jobs are cancelled by our stop(), the sweep below too.
         warnings.filterwarnings("ignore", "Tasks created via", PTBUserWarning)
-        await data.queue.start(spawn=application.create_task)
+        await jobs.resume(data, functools.partial(_task, application), application.bot)
+        data.sweeper = application.create_task(_sweep(data), name="session sweep")
     commands = [BotCommand(name, text) for name, text in texts.COMMAND_DESCRIPTIONS.items()]
     await application.bot.set_my_commands(commands)
     logger.info("Bot @%s is up", application.bot.username)
 
 
+def _task(
+    application: BotApplication, coroutine: Coroutine[Any, Any, None], name: str
+) -> asyncio.Task[None]:
+    return application.create_task(coroutine, name=name)
+
+
+async def _sweep(data: BotData) -> None:
+    """Now and then, forget sessions idle for a day whose user has no job in the works."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_SECONDS)
+        await forget_idle(data)
+
+
+async def forget_idle(data: BotData) -> int:
+    """One sweep; returns how many sessions it forgot."""
+    forgotten = 0
+    for session in data.sessions.idle():
+        if await data.queue.job_of(session.owner) is None:
+            data.sessions.forget(session)
+            forgotten += 1
+    return forgotten
+
+
 async def _post_shutdown(application: BotApplication) -> None:
-    """Stop the queue and delete every picture this process kept."""
+    """Close the queue (a job painting here goes back on it) and the session store."""
     data: BotData = application.bot_data
-    await data.queue.stop()
+    await data.queue.close()
     data.sessions.close()
-    logger.info("Bot stopped; temporary files removed")
+    logger.info("Bot stopped; its jobs and pictures stay in %s", data.settings.data_dir)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from engine.queue import StyleQueue
+from jobqueue import JobQueue
 
 from .progress import ChatThrottle
 from .sessions import SessionStore
@@ -19,10 +20,12 @@ class BotData:
     """What all handlers share. PTB creates it empty; ``build_application`` fills it in."""
 
     settings: Settings
-    queue: StyleQueue
+    queue: JobQueue
     sessions: SessionStore
     throttle: ChatThrottle
-    stopping: bool = False  # set while the application stops: jobs end as "restarting"
+    followers: set[asyncio.Task[None]]  # one per job being shown: cancelled on a stop
+    sweeper: asyncio.Task[None] | None = None  # forgets idle sessions now and then
+    stopping: bool = False  # set while the application stops
 
 
 #: ``ExtBot[int]``: AIORateLimiter's per-request argument is a number of retries.

@@ -18,13 +18,13 @@ from telegram import CallbackQuery, InputMediaPhoto, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
-from engine.queue import AlreadyQueued, QueueFull
+from jobqueue import AlreadyQueued, JobState, QueueFull
 
 from . import buttons, jobs, media, texts
 from .buttons import ButtonData
 from .context import Context, Handler
 from .progress import Target
-from .sessions import ActiveJob, Session, Stage
+from .sessions import Session, Stage
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +51,15 @@ async def start(update: Update, context: Context) -> None:
 async def status(update: Update, context: Context) -> None:
     """Tell the user where their picture is: queued, painting, or nothing in the works."""
     session = _session(update, context)
-    job = context.bot_data.queue.job_of(session.user_id)
+    job = await context.bot_data.queue.job_of(session.owner)
     if job is None:
         text = texts.with_hint(texts.STATUS_IDLE, HINTS[session.stage])
-    elif job.state == "queued":
+    elif job.state is JobState.QUEUED:
         text = texts.status_queued(job.ahead)
-    elif job.last_progress is None:
+    elif job.progress is None:
         text = texts.STATUS_STARTING
     else:
-        text = texts.status_painting(job.last_progress.fraction, job.last_progress.eta)
+        text = texts.status_painting(job.progress.fraction, job.progress.eta)
     await _reply(update, text)
 
 
@@ -67,10 +67,10 @@ async def cancel(update: Update, context: Context) -> None:
     """Stop the user's queued or running job; with none, forget the collected pictures."""
     session = _session(update, context)
     queue = context.bot_data.queue
-    job = queue.job_of(session.user_id)
+    job = await queue.job_of(session.owner)
     if job is not None:
-        was_waiting = job.state == "queued"
-        queue.cancel(job)
+        was_waiting = job.state is JobState.QUEUED
+        await queue.cancel(job.id)
         await _reply(update, texts.CANCELLED_QUEUED if was_waiting else texts.CANCELLING_RUNNING)
     elif session.stage is not Stage.NEED_CONTENT:
         session.clear()
@@ -148,21 +148,25 @@ async def paint(press: Press, context: Context) -> None:
     """Queue the pair at the pressed strength, answering the button at once."""
     query, button, session = press.query, press.button, press.session
     assert button.strength is not None, "PAINT buttons always carry a strength"
-    if session.job is not None and session.job.pair_id == button.pair_id:
-        await query.answer(texts.ALREADY_THIS_PAIR)  # e.g. a double press
-        return
+    target = _target(press.update, session)
     try:
-        job = await jobs.submit(context.bot_data, session, button.strength)
-    except AlreadyQueued:
-        await query.answer(texts.ALREADY_ANOTHER, show_alert=True)
+        job = await jobs.submit(context.bot_data, session, button.strength, target)
+    except AlreadyQueued as queued:
+        same_pair = queued.record.meta.get("pair_id") == button.pair_id
+        if same_pair:
+            await query.answer(texts.ALREADY_THIS_PAIR)  # e.g. a double press
+        else:
+            await query.answer(texts.ALREADY_ANOTHER, show_alert=True)
         return
     except QueueFull:
         await query.answer(texts.BUSY, show_alert=True)
         return
-    active = session.active = ActiveJob(job, button.pair_id)
-    logger.info("Job %d queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
+    logger.info("Job %s queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
     await query.answer(texts.QUEUED_NOTE)
-    await _follow_in_background(context, press.update, session, active)
+    picture = session.pair_preview_file_id or await _pair_picture(session)
+    follower = jobs.follow(context.bot, context.bot_data, job, picture)
+    task = context.application.create_task(follower, update=press.update, name=f"job {job.id}")
+    jobs.track(context.bot_data.followers, task)
 
 
 @on_current_pair
@@ -177,9 +181,9 @@ async def swap(press: Press, context: Context) -> None:
 async def drop(press: Press, context: Context) -> None:
     """Forget the pair on this message, stopping its job if it has one."""
     session = press.session
-    active = session.job
-    if active is not None and active.pair_id == press.button.pair_id:
-        context.bot_data.queue.cancel(active.job)
+    job = await context.bot_data.queue.job_of(session.owner)
+    if job is not None and job.meta.get("pair_id") == press.button.pair_id:
+        await context.bot_data.queue.cancel(job.id)
     session.clear()
     await press.query.answer()
     with contextlib.suppress(BadRequest):  # the message may be gone or already bare
@@ -190,11 +194,11 @@ async def drop(press: Press, context: Context) -> None:
 async def stop(update: Update, context: Context) -> None:
     """Cancel the job this progress message shows (its pair may no longer be the current one)."""
     query, button = _button(update)
-    active = _session(update, context).job
-    if active is None or active.pair_id != button.pair_id:
+    job = await context.bot_data.queue.job_of(_session(update, context).owner)
+    if job is None or job.meta.get("pair_id") != button.pair_id:
         await query.answer(texts.NOTHING_TO_STOP)
         return
-    context.bot_data.queue.cancel(active.job)
+    await context.bot_data.queue.cancel(job.id)
     await query.answer(texts.STOPPING_NOTE)
 
 
@@ -271,19 +275,6 @@ async def _send(context: Context, update: Update, session: Session, text: str) -
     await context.bot.send_message(target.chat_id, text, reply_parameters=target.reply_parameters)
 
 
-async def _follow_in_background(
-    context: Context, update: Update, session: Session, active: ActiveJob
-) -> None:
-    """Start the task that shows the job's progress and delivers its result."""
-    picture = session.pair_preview_file_id or await _pair_picture(session)
-    target = _target(update, session)
-    context.application.create_task(
-        jobs.follow(context.bot, context.bot_data, active.job, target, active.pair_id, picture),
-        update=update,  # its errors reach on_error with this update, and so the user
-        name=f"follow job {active.job.id}",
-    )
-
-
 async def _pair_picture(session: Session) -> bytes:
     assert session.content is not None and session.style is not None
     return await media.pair_preview(session.content, session.style)
@@ -300,7 +291,7 @@ async def _show_pair(context: Context, update: Update, session: Session, caption
         reply_markup=buttons.pair_keyboard(session.pair_id),
         reply_parameters=target.reply_parameters,
     )
-    session.pair_preview_file_id = sent.photo[-1].file_id if sent.photo else None
+    session.remember_preview(sent.photo[-1].file_id if sent.photo else None)
 
 
 async def _replace_pair(context: Context, update: Update, session: Session) -> None:
@@ -316,4 +307,4 @@ async def _replace_pair(context: Context, update: Update, session: Session) -> N
         await _show_pair(context, update, session, texts.PAIR_SWAPPED)
         return
     if isinstance(edited, Message) and edited.photo:
-        session.pair_preview_file_id = edited.photo[-1].file_id
+        session.remember_preview(edited.photo[-1].file_id)

@@ -1,101 +1,193 @@
-"""A pair's life on the queue: submit a copy of it, follow the job, deliver the result."""
+"""A pair's life on the queue: submit it, follow the job, deliver the result exactly once.
+
+What the bot needs to pick a job up again after a restart — the chat, the message showing
+its progress, how far delivery got — is noted on the job itself (a :class:`Ticket` in its
+``meta``), so the queue, not this process's memory, is the one place that knows.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
-import shutil
-from pathlib import Path
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
 
-from telegram import Bot
-from telegram.error import BadRequest
+import aiofiles
+from telegram import Bot, Message
 
-from engine import Result, Strength
-from engine.queue import Failed, Finished, Job, JobRequest, WasCancelled
+from engine.options import Strength
+from jobqueue import Cancelled, Failed, Finished, JobRecord, JobSpec, ResultInfo
 
 from . import buttons, media, texts
 from .context import BotData
 from .progress import ProgressMessage, Target
-from .sessions import Session
+from .retry import with_retries
+from .sessions import Picture, Session
 
 logger = logging.getLogger(__name__)
 
+#: A finished picture is offered to Telegram for this long before the bot gives up on it.
+RESULT_GIVE_UP_SECONDS = 24 * 3600
+#: The progress message's last edit (how the job ended) is tried for this long.
+FINAL_EDIT_GIVE_UP_SECONDS = 600
+#: On a stop, the progress message gets this long to say "paused".
+PAUSE_NOTE_SECONDS = 3
 
-async def submit(data: BotData, session: Session, strength: Strength) -> Job:
+Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What the bot notes on a job: where its messages go, and how far delivery got."""
+
+    chat_id: int
+    user_id: int
+    pair_id: str
+    reply_to: int | None = None  # in groups, the message the job's messages answer
+    progress_message_id: int | None = None
+    photo_sent: bool = False  # the result's photo is out; only the file is left to send
+
+    @property
+    def target(self) -> Target:
+        return Target(self.chat_id, self.reply_to)
+
+    @classmethod
+    def of(cls, record: JobRecord) -> Ticket | None:
+        """The ticket on ``record``, or None for a job some other submitter made."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        try:
+            return cls(**{k: v for k, v in record.meta.items() if k in names})
+        except TypeError:
+            return None
+
+
+async def submit(data: BotData, session: Session, strength: Strength, target: Target) -> JobRecord:
     """Queue the session's pair; raises ``AlreadyQueued`` or ``QueueFull`` like the queue.
 
-    The job gets its own copy of both pictures (the queue deletes it when the job ends), so
-    the user's pair survives for Lighter/Stronger and a new pair can arrive meanwhile.
+    The job carries its own copy of both pictures, so the user's pair stays for
+    Lighter/Stronger, a new pair can arrive meanwhile, and a worker elsewhere needs no files.
     """
     assert session.content is not None and session.style is not None
-    folder = data.sessions.job_folder()
-    try:
-        content, style = await asyncio.to_thread(
-            _copy_pair, session.content.path, session.style.path, folder
-        )
-        return data.queue.submit(
-            JobRequest(
-                owner=session.user_id,
-                chat_id=session.chat_id,
-                content=content,
-                style=style,
-                strength=strength,
-                workdir=folder,
-            )
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-
-def _copy_pair(content: Path, style: Path, folder: Path) -> tuple[Path, Path]:
-    return (
-        Path(shutil.copyfile(content, folder / f"content{content.suffix}")),
-        Path(shutil.copyfile(style, folder / f"style{style.suffix}")),
+    assert session.pair_id is not None
+    content, style = await asyncio.gather(_read(session.content), _read(session.style))
+    ticket = Ticket(session.chat_id, session.user_id, session.pair_id, target.reply_to_message_id)
+    spec = JobSpec(
+        session.owner, content, style, {"strength": strength.value}, dataclasses.asdict(ticket)
     )
+    return await data.queue.submit(spec)
 
 
-async def follow(
-    bot: Bot, data: BotData, job: Job, target: Target, pair_id: str, picture: str | bytes
-) -> None:
-    """Mirror the job in one progress message, then deliver the result or say why there is none."""
+async def _read(picture: Picture) -> bytes:
+    async with aiofiles.open(picture.path, "rb") as file:
+        return await file.read()
+
+
+async def follow(bot: Bot, data: BotData, record: JobRecord, picture: str | bytes | None) -> None:
+    """Mirror the job in one progress message, then deliver the result or say why there is none.
+
+    ``picture`` opens a new progress message; a job resumed after a restart already has one.
+    """
+    ticket = Ticket.of(record)
+    assert ticket is not None, "only the bot's own jobs are followed"
     progress = ProgressMessage(
         bot,
-        target,
+        ticket.target,
         data.throttle,
-        markup=buttons.progress_keyboard(pair_id),
+        markup=buttons.progress_keyboard(ticket.pair_id),
         preview_interval=data.settings.preview_interval,
     )
-    match await progress.follow(job, picture):
-        case Finished(result=result):
-            logger.info("Job %d done in %.1f s", job.id, result.elapsed)
-            await progress.close(texts.done(result.elapsed))
-            await send_result(bot, target, result, pair_id)
-        case Failed(message=reason):
-            failure = texts.FAILED.format(reason=reason)
-            await progress.close(failure, buttons.retry_keyboard(pair_id))
-        case WasCancelled():
-            await progress.close(texts.RESTARTING if data.stopping else texts.CANCELLED)
 
+    async def note_message(message_id: int) -> None:
+        await data.queue.annotate(record.id, progress_message_id=message_id)
 
-async def send_result(bot: Bot, target: Target, result: Result, pair_id: str) -> None:
-    """The picture as a photo with a caption, then the full-resolution PNG with the buttons."""
-    strength = result.options.strength
-    photo, document = await asyncio.gather(media.jpeg(result.image), media.png(result.image))
-    caption = texts.result_caption(strength, result.image.size, result.elapsed)
-    if result.note:
-        caption = f"{caption}\n{result.note}"
     try:
-        await bot.send_photo(
-            target.chat_id, photo, caption=caption, reply_parameters=target.reply_parameters
+        outcome = await progress.follow(
+            data.queue.events(record.id),
+            picture if ticket.progress_message_id is None else None,
+            ticket.progress_message_id,
+            on_sent=note_message,
         )
-    except BadRequest as error:  # e.g. an extreme aspect ratio: the file still goes out
-        logger.warning("Telegram refused the result photo: %s", error.message)
-    await bot.send_document(
-        target.chat_id,
-        document,
-        filename=f"stylized-{strength.value}.png",
-        caption=texts.RESULT_FILE,
-        reply_markup=buttons.result_keyboard(pair_id, strength),
-        reply_parameters=target.reply_parameters,
-    )
+    except asyncio.CancelledError:  # the bot is stopping; the job is not
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                progress.close(texts.RESTARTING, give_up_after=0), PAUSE_NOTE_SECONDS
+            )
+        raise
+    close = progress.close
+    match outcome:
+        case Finished(result=result):
+            await close(texts.done(result.elapsed), give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
+            await deliver(bot, data, record, ticket, result)
+        case Failed(reason=reason):
+            failure = texts.FAILED.format(reason=reason)
+            keyboard = buttons.retry_keyboard(ticket.pair_id)
+            await close(failure, keyboard, give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
+        case Cancelled():
+            await close(texts.CANCELLED, give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
+    await data.queue.acknowledge(record.id)
+
+
+async def deliver(
+    bot: Bot, data: BotData, record: JobRecord, ticket: Ticket, result: ResultInfo
+) -> None:
+    """The picture as a photo with a caption, then the PNG file with the buttons: each sent
+    once, however often Telegram stumbles or this process restarts in between."""
+    png = await data.queue.result(record.id)
+    strength = Strength(record.options.get("strength", Strength.MEDIUM.value))
+    reply = ticket.target.reply_parameters
+    if not ticket.photo_sent:
+        caption = texts.result_caption(strength, (result.width, result.height), result.elapsed)
+        if result.note:
+            caption = f"{caption}\n{result.note}"
+        photo = await media.photo_of(png)
+
+        async def send_photo() -> Message:
+            return await bot.send_photo(
+                ticket.chat_id, photo, caption=caption, reply_parameters=reply
+            )
+
+        # A photo Telegram refuses (e.g. an extreme aspect ratio) is skipped: the file goes.
+        await with_retries(send_photo, RESULT_GIVE_UP_SECONDS, f"result photo of job {record.id}")
+        await data.queue.annotate(record.id, photo_sent=True)
+
+    async def send_file() -> Message:
+        return await bot.send_document(
+            ticket.chat_id,
+            png,
+            filename=f"stylized-{strength.value}.png",
+            caption=texts.RESULT_FILE,
+            reply_markup=buttons.result_keyboard(ticket.pair_id, strength),
+            reply_parameters=reply,
+        )
+
+    await with_retries(send_file, RESULT_GIVE_UP_SECONDS, f"result file of job {record.id}")
+    logger.info("Job %s delivered", record.id)
+
+
+def track(followers: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
+    """Keep a follower's task in ``followers`` while it runs, so a stop can cancel it."""
+    followers.add(task)
+    task.add_done_callback(followers.discard)
+
+
+async def resume(data: BotData, spawn: Spawn, bot: Bot) -> int:
+    """Follow again every job a previous run left: its progress message goes on, its result
+    is delivered. Returns how many."""
+    count = 0
+    for record in await data.queue.unfinished():
+        ticket = Ticket.of(record)
+        if ticket is None:
+            logger.warning("Job %s has no chat to report to; leaving it", record.id)
+            continue
+        # Stopped before its progress message was out: a new one, of the pair if still known.
+        session = data.sessions.peek(ticket.chat_id, ticket.user_id)
+        known = session.owns(ticket.pair_id) and session.pair_preview_file_id
+        picture = session.pair_preview_file_id if known else None
+        track(data.followers, spawn(follow(bot, data, record, picture), f"job {record.id}"))
+        count += 1
+    if count:
+        logger.info("Picked up %d job(s) from before the restart", count)
+    return count

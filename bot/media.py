@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,11 +87,13 @@ async def download(bot: Bot, image: IncomingImage) -> bytes:
 
 
 async def store_picture(data: bytes, path: Path) -> Picture:
-    """Validate ``data`` as an image (raises ``ImageError``), then write it to ``path``."""
+    """Validate ``data`` as an image (raises ``ImageError``), then write it and its thumbnail."""
+    picture = Picture(path)
     thumbnail = await asyncio.to_thread(_validated_thumbnail, data)
+    await asyncio.to_thread(thumbnail.save, picture.thumbnail_path, "PNG")
     async with aiofiles.open(path, "wb") as file:
         await file.write(data)
-    return Picture(path, thumbnail)
+    return picture
 
 
 def _validated_thumbnail(data: bytes) -> Image.Image:
@@ -103,30 +104,28 @@ def _validated_thumbnail(data: bytes) -> Image.Image:
 
 async def pair_preview(content: Picture, style: Picture) -> bytes:
     """Content and style side by side, as a JPEG."""
-    return await asyncio.to_thread(_side_by_side, content.thumbnail, style.thumbnail)
+    return await asyncio.to_thread(_side_by_side, content, style)
 
 
-def _side_by_side(left: Image.Image, right: Image.Image) -> bytes:
+def _side_by_side(*pictures: Picture) -> bytes:
     # Each picture is centred in a square cell, so any aspect ratio makes a sendable photo.
     cell = THUMBNAIL_SIDE
     canvas = Image.new("RGB", (2 * cell + PREVIEW_GAP, cell), (255, 255, 255))
-    for index, picture in enumerate((left, right)):
-        x = index * (cell + PREVIEW_GAP) + (cell - picture.width) // 2
-        canvas.paste(picture, (x, (cell - picture.height) // 2))
+    for index, picture in enumerate(pictures):
+        with Image.open(picture.thumbnail_path) as thumbnail:
+            x = index * (cell + PREVIEW_GAP) + (cell - thumbnail.width) // 2
+            canvas.paste(thumbnail, (x, (cell - thumbnail.height) // 2))
     return _encode(canvas, "JPEG", quality=JPEG_QUALITY)
 
 
-async def jpeg(image: Image.Image) -> bytes:
-    return await asyncio.to_thread(_encode, image, "JPEG", quality=JPEG_QUALITY)
+async def photo_of(png: bytes) -> bytes:
+    """A JPEG of a finished picture, for the photo shown in the chat."""
 
+    def convert() -> bytes:
+        with Image.open(io.BytesIO(png)) as image:
+            return _encode(image.convert("RGB"), "JPEG", quality=JPEG_QUALITY)
 
-async def rendered_jpeg(render: Callable[[], Image.Image]) -> bytes:
-    """Render a picture (e.g. the engine's progress preview) and encode it, off the loop."""
-    return await asyncio.to_thread(lambda: _encode(render(), "JPEG", quality=JPEG_QUALITY))
-
-
-async def png(image: Image.Image) -> bytes:
-    return await asyncio.to_thread(_encode, image, "PNG", optimize=False)
+    return await asyncio.to_thread(convert)
 
 
 def _encode(image: Image.Image, fmt: str, **params: object) -> bytes:

@@ -10,25 +10,23 @@ flood limits and a message the user deleted are all expected and handled here.
 from __future__ import annotations
 
 import asyncio
-import datetime as dtm
 import logging
 import time
-import warnings
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
 
-from engine.queue import Failed, Finished, Job, WasCancelled
+from jobqueue import Cancelled, Failed, Finished, JobEvent, Progressed, Queued, Requeued
 
-from . import media, texts
+from . import texts
+from .retry import retry_after_seconds, with_retries
 
 logger = logging.getLogger(__name__)
 
-Outcome = Finished | Failed | WasCancelled
+Outcome = Finished | Failed | Cancelled
 Clock = Callable[[], float]
 
 
@@ -93,28 +91,65 @@ class ProgressMessage:
         self._markup = markup
         self._preview_interval = preview_interval
         self._clock = clock
-        self._message_id: int | None = None
+        self.message_id: int | None = None
         self._caption: str | None = None
         self._last_preview = clock()
         self._changed = asyncio.Event()
+        self._state: JobEvent = Queued(0)
+        self._preview: bytes | None = None  # the latest preview not shown yet
         self._outcome: Outcome | None = None
 
-    async def follow(self, job: Job, picture: str | bytes) -> Outcome:
-        """Send the message, keep it current until the job ends, and return how it ended."""
-        await self._send(picture, _caption(job))
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._watch(job))
-            tasks.create_task(self._keep_current(job))
+    async def follow(
+        self,
+        events: AsyncIterator[JobEvent],
+        picture: str | bytes | None,
+        message_id: int | None = None,
+        *,
+        on_sent: Callable[[int], Awaitable[None]] | None = None,
+    ) -> Outcome:
+        """Show the job until it ends, and return how it ended.
+
+        The message is ``message_id`` (a job picked up after a restart: only out of date) or
+        a new photo of ``picture`` (``on_sent`` learns its id); with neither, no message.
+        The first event is the job's current state, so the message starts out right.
+        """
+        self._take(await anext(events))
+        if message_id is not None:
+            self.message_id = message_id
+            self._changed.set()
+        elif picture is not None:
+            await self._send(picture, _caption(self._state))
+            if self.message_id is not None and on_sent is not None:
+                await on_sent(self.message_id)
+        if self._outcome is None:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._watch(events))
+                tasks.create_task(self._keep_current())
         assert self._outcome is not None
         return self._outcome
 
-    async def close(self, caption: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        """The final edit, right away: how the job ended (and buttons, if any)."""
-        for _attempt in range(2):
-            delay = await self._edit(caption, markup)
-            if not delay:
-                return
-            await asyncio.sleep(delay)
+    async def close(
+        self, caption: str, markup: InlineKeyboardMarkup | None = None, *, give_up_after: float
+    ) -> None:
+        """The final edit, right away (how the job ended, and buttons, if any), retried."""
+        await with_retries(
+            lambda: self._final_edit(caption, markup),
+            give_up_after,
+            f"final edit in {self._target}",
+        )
+
+    async def _final_edit(self, caption: str, markup: InlineKeyboardMarkup | None) -> None:
+        if self.message_id is None:
+            return
+        try:
+            await self._bot.edit_message_caption(
+                caption=caption,
+                reply_markup=markup,
+                chat_id=self._target.chat_id,
+                message_id=self.message_id,
+            )
+        except BadRequest as error:
+            self._on_refused(error)
 
     async def _send(self, picture: str | bytes, caption: str) -> None:
         try:
@@ -129,16 +164,23 @@ class ProgressMessage:
             # The job goes on: its result is still delivered, just without live progress.
             logger.warning("Could not send a progress message to %s: %s", self._target, error)
             return
-        self._message_id = message.message_id
+        self.message_id = message.message_id
         self._caption = caption
 
-    async def _watch(self, job: Job) -> None:
-        async for event in job.events():
-            if isinstance(event, Finished | Failed | WasCancelled):
-                self._outcome = event
+    async def _watch(self, events: AsyncIterator[JobEvent]) -> None:
+        async for event in events:
+            self._take(event)
             self._changed.set()
 
-    async def _keep_current(self, job: Job) -> None:
+    def _take(self, event: JobEvent) -> None:
+        if isinstance(event, Finished | Failed | Cancelled):
+            self._outcome = event
+            return
+        self._state = event
+        if isinstance(event, Progressed) and event.progress.preview is not None:
+            self._preview = event.progress.preview
+
+    async def _keep_current(self) -> None:
         while True:
             await self._changed.wait()
             if self._ended():
@@ -147,27 +189,22 @@ class ProgressMessage:
             if self._ended():  # the job may have ended while this chat waited its turn
                 return
             self._changed.clear()  # what changes from here on is shown next round
-            delay = await self._show(job)
+            delay = await self._show()
             if delay:
                 await asyncio.sleep(delay)
 
     def _ended(self) -> bool:
         return self._outcome is not None
 
-    async def _show(self, job: Job) -> float:
+    async def _show(self) -> float:
         """Edit the message to the job's current state; returns seconds to back off."""
-        caption = _caption(job)
-        progress = job.last_progress
-        if progress is None:  # previews are spaced from the moment painting starts
+        caption = _caption(self._state)
+        if not isinstance(self._state, Progressed):  # previews are spaced from painting's start
             self._last_preview = self._clock()
-        elif self._preview_due():
+        elif self._preview is not None and self._preview_due():
             self._last_preview = self._clock()
-            try:
-                picture = await media.rendered_jpeg(progress.preview)
-            except (OSError, ValueError):
-                logger.exception("Could not render a preview of job %d", job.id)
-            else:
-                return await self._edit(caption, self._markup, picture)
+            picture, self._preview = self._preview, None
+            return await self._edit(caption, self._markup, picture)
         if caption == self._caption:
             return 0.0
         return await self._edit(caption, self._markup)
@@ -180,9 +217,9 @@ class ProgressMessage:
         self, caption: str, markup: InlineKeyboardMarkup | None, picture: bytes | None = None
     ) -> float:
         """One edit of caption (and picture); returns seconds to wait after a flood limit."""
-        if self._message_id is None:
+        if self.message_id is None:
             return 0.0
-        where: dict[str, Any] = {"chat_id": self._target.chat_id, "message_id": self._message_id}
+        where: dict[str, Any] = {"chat_id": self._target.chat_id, "message_id": self.message_id}
         try:
             if picture is None:
                 await self._bot.edit_message_caption(caption=caption, reply_markup=markup, **where)
@@ -196,7 +233,7 @@ class ProgressMessage:
             return retry_after_seconds(error)
         except Forbidden as error:
             logger.info("Chat %d is closed to the bot: %s", self._target.chat_id, error)
-            self._message_id = None
+            self.message_id = None
         except NetworkError as error:
             logger.warning("Could not update a progress message: %s", error)
         else:
@@ -208,23 +245,20 @@ class ProgressMessage:
         if "not modified" in reason:
             return
         if "not found" in reason:  # the user deleted it: stop editing, keep the job
-            self._message_id = None
+            self.message_id = None
             return
         logger.warning("Telegram refused a progress edit: %s", error.message)
 
 
-def _caption(job: Job) -> str:
-    if job.state == "queued":
-        return texts.queued(job.ahead)
-    progress = job.last_progress
-    if progress is None:
-        return texts.STARTING
-    return texts.painting(progress.fraction, progress.scale + 1, progress.scales, progress.eta)
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    """``RetryAfter.retry_after`` in seconds, whichever type this PTB version returns."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)  # int -> timedelta migration
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+def _caption(state: JobEvent) -> str:
+    match state:
+        case Queued(ahead=ahead):
+            return texts.queued(ahead)
+        case Progressed(progress=progress):
+            return texts.painting(
+                progress.fraction, progress.scale + 1, progress.scales, progress.eta
+            )
+        case Requeued():
+            return texts.REQUEUED
+        case _:
+            return texts.STARTING

@@ -1,8 +1,11 @@
-"""Per-user conversation state: the pictures collected so far, the pair they make, the job.
+"""Per-user conversation state, kept under ``DATA_DIR`` so that a restart loses nothing.
 
 A session belongs to one user in one chat, so two people in a group never mix their
-pictures. The conversation's stage is derived from what the session holds (one source of
-truth): no content yet, content but no style, or a full pair.
+pictures. The pictures are files under ``DATA_DIR/sessions/<chat>_<user>/`` (each with a
+small thumbnail beside it); what the session holds — which file is the photo, which the
+style, the pair id its buttons carry — is a row in ``DATA_DIR/sessions.sqlite3``, written on
+every change. The conversation's stage is derived from what the session holds: no content
+yet, content but no style, or a full pair. Which job a user has is the queue's to say.
 """
 
 from __future__ import annotations
@@ -11,21 +14,32 @@ import enum
 import logging
 import secrets
 import shutil
-import tempfile
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
-
-from engine.queue import Job
-
 logger = logging.getLogger(__name__)
 
-#: A session without a job is forgotten (files and all) after this long without a message.
+#: A session is forgotten (files and all) after this long without a message, unless its
+#: user has a job in the works.
 MAX_IDLE_SECONDS = 24 * 3600
 SWEEP_EVERY_SECONDS = 600
+DATABASE = "sessions.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    chat_id    INTEGER NOT NULL,
+    user_id    INTEGER NOT NULL,
+    content    TEXT,
+    style      TEXT,
+    pair_id    TEXT,
+    preview    TEXT,
+    last_seen  REAL NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+)
+"""
 
 
 class Stage(enum.Enum):
@@ -36,18 +50,17 @@ class Stage(enum.Enum):
 
 @dataclass(frozen=True)
 class Picture:
-    """One received image: the validated file on disk and a small copy for previews."""
+    """One received image: the validated file, and a small copy beside it for previews."""
 
     path: Path
-    thumbnail: Image.Image = field(repr=False, compare=False)
 
+    @property
+    def thumbnail_path(self) -> Path:
+        return self.path.with_name(f"{self.path.stem}.thumb.png")
 
-@dataclass(frozen=True)
-class ActiveJob:
-    """The user's job and the pair it was made from (its buttons carry that pair id)."""
-
-    job: Job
-    pair_id: str
+    def delete(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.thumbnail_path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -59,8 +72,8 @@ class Session:
     style: Picture | None = None
     pair_id: str | None = None  # new whenever the pair changes, so old buttons go stale
     pair_preview_file_id: str | None = None  # the pair preview photo, re-sent by file id
-    active: ActiveJob | None = None
-    last_seen: float = 0.0  # clock reading of the user's latest update
+    last_seen: float = 0.0  # wall-clock time of the user's latest update
+    on_change: Callable[[Session], None] = field(default=lambda _: None, repr=False)
 
     @property
     def stage(self) -> Stage:
@@ -71,11 +84,9 @@ class Session:
         return Stage.READY
 
     @property
-    def job(self) -> ActiveJob | None:
-        """The job still queued or running, if any."""
-        if self.active is not None and not self.active.job.finished:
-            return self.active
-        return None
+    def owner(self) -> str:
+        """The queue's name for this user: one job at a time, whichever chat it came from."""
+        return str(self.user_id)
 
     def new_file(self, suffix: str) -> Path:
         """A fresh path in the session's folder for a picture about to be stored."""
@@ -87,94 +98,141 @@ class Session:
         if self.content is None:
             self.content = picture
         else:
-            self._discard(self.style)
+            if self.style is not None:
+                self.style.delete()
             self.style = picture
             self._new_pair()
+        self.on_change(self)
         return self.stage
 
     def swap(self) -> None:
         """Content becomes style and style content: a new pair."""
         self.content, self.style = self.style, self.content
         self._new_pair()
+        self.on_change(self)
 
     def owns(self, pair_id: str) -> bool:
         """Whether a button made for ``pair_id`` belongs to this session's current pair."""
         return self.pair_id is not None and secrets.compare_digest(self.pair_id, pair_id)
 
+    def remember_preview(self, file_id: str | None) -> None:
+        """The pair preview's Telegram file id, to show it again without uploading it."""
+        self.pair_preview_file_id = file_id
+        self.on_change(self)
+
     def clear(self) -> None:
-        """Forget both pictures and delete their files (a running job has its own copies)."""
+        """Forget both pictures and delete their files (a job has its own copy)."""
         self.content = self.style = None
         self.pair_id = self.pair_preview_file_id = None
         shutil.rmtree(self.folder, ignore_errors=True)
+        self.on_change(self)
 
     def _new_pair(self) -> None:
         self.pair_id = secrets.token_hex(6) if self.stage is Stage.READY else None
         self.pair_preview_file_id = None
 
-    @staticmethod
-    def _discard(picture: Picture | None) -> None:
-        if picture is not None:
-            picture.path.unlink(missing_ok=True)
-
 
 class SessionStore:
-    """All sessions of this process, with their files under one temporary folder."""
+    """Every user's session, loaded from ``DATA_DIR`` when the user next writes."""
 
     def __init__(
         self,
-        parent: Path | None = None,
+        data_dir: Path,
         *,
         max_idle: float = MAX_IDLE_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self._parent = parent
-        self._max_idle = max_idle
+        self.root = Path(data_dir)
+        self.max_idle = max_idle
         self._clock = clock
-        self._next_sweep = clock() + SWEEP_EVERY_SECONDS
-        self._root: Path | None = None
+        self._db: sqlite3.Connection | None = None
         self._sessions: dict[tuple[int, int], Session] = {}
 
-    @property
-    def root(self) -> Path:
-        """This process's working folder, created on first use."""
-        if self._root is None:
-            self._root = Path(tempfile.mkdtemp(prefix="stylebot-", dir=self._parent))
-            logger.debug("Keeping pictures in %s", self._root)
-        return self._root
-
-    def get(self, chat_id: int, user_id: int) -> Session:
-        """The user's session in this chat (a fresh one if none, or if it was idle too long)."""
-        now = self._clock()
-        if now >= self._next_sweep:
-            self._forget_idle(now)
-        key = (chat_id, user_id)
-        session = self._sessions.get(key)
-        if session is None:
-            folder = self.root / "sessions" / f"{chat_id}_{user_id}"
-            session = self._sessions[key] = Session(chat_id, user_id, folder)
-        session.last_seen = now
-        return session
-
-    def _forget_idle(self, now: float) -> None:
-        """Drop sessions nobody has used for ``max_idle``, so their pictures do not pile up."""
-        self._next_sweep = now + SWEEP_EVERY_SECONDS
-        for key, session in list(self._sessions.items()):
-            if session.job is None and now - session.last_seen > self._max_idle:
-                session.clear()
-                del self._sessions[key]
-
-    def job_folder(self) -> Path:
-        """A fresh folder for one job's copy of a pair (the queue deletes it when the job ends)."""
-        jobs = self.root / "jobs"
-        jobs.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="job-", dir=jobs))
-
-    def active_jobs(self) -> list[Job]:
-        return [session.job.job for session in self._sessions.values() if session.job]
+    def open(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.root / DATABASE, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(_SCHEMA)
+        self._db = db
 
     def close(self) -> None:
-        """Forget every session and delete every file."""
+        """Close the database; the sessions and their files stay for the next start."""
         self._sessions.clear()
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def get(self, chat_id: int, user_id: int) -> Session:
+        """The user's session in this chat: from memory, from disk, or a fresh one."""
+        key = (chat_id, user_id)
+        session = self._sessions.get(key) or self._load(chat_id, user_id)
+        self._sessions[key] = session
+        session.last_seen = self._clock()
+        self._save(session)
+        return session
+
+    def peek(self, chat_id: int, user_id: int) -> Session:
+        """The session as stored, without counting this as the user being active."""
+        return self._sessions.get((chat_id, user_id)) or self._load(chat_id, user_id)
+
+    def idle(self) -> list[Session]:
+        """Sessions nobody has written to for ``max_idle`` seconds."""
+        cutoff = self._clock() - self.max_idle
+        rows = self._db_().execute(
+            "SELECT chat_id, user_id FROM sessions WHERE last_seen < ?", (cutoff,)
+        )
+        return [self.peek(chat_id, user_id) for chat_id, user_id in rows]
+
+    def forget(self, session: Session) -> None:
+        """Delete a session, its row and its files."""
+        shutil.rmtree(session.folder, ignore_errors=True)
+        self._sessions.pop((session.chat_id, session.user_id), None)
+        self._db_().execute(
+            "DELETE FROM sessions WHERE chat_id = ? AND user_id = ?",
+            (session.chat_id, session.user_id),
+        )
+
+    def _folder(self, chat_id: int, user_id: int) -> Path:
+        return self.root / "sessions" / f"{chat_id}_{user_id}"
+
+    def _load(self, chat_id: int, user_id: int) -> Session:
+        session = Session(chat_id, user_id, self._folder(chat_id, user_id), on_change=self._save)
+        row = (
+            self._db_()
+            .execute("SELECT * FROM sessions WHERE chat_id = ? AND user_id = ?", (chat_id, user_id))
+            .fetchone()
+        )
+        if row is not None:
+            session.content = _picture(row["content"])
+            session.style = _picture(row["style"])
+            session.pair_id = row["pair_id"] if session.stage is Stage.READY else None
+            session.pair_preview_file_id = row["preview"]
+            session.last_seen = row["last_seen"]
+        return session
+
+    def _save(self, session: Session) -> None:
+        self._db_().execute(
+            "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                session.chat_id,
+                session.user_id,
+                str(session.content.path) if session.content else None,
+                str(session.style.path) if session.style else None,
+                session.pair_id,
+                session.pair_preview_file_id,
+                session.last_seen,
+            ),
+        )
+
+    def _db_(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the session store is not open")
+        return self._db
+
+
+def _picture(path: str | None) -> Picture | None:
+    """A stored picture, if its file is still there."""
+    if path is None or not Path(path).is_file():
+        return None
+    return Picture(Path(path))

@@ -6,6 +6,7 @@ Bot API server in ``tests.botapi`` knows nothing of this bot, these helpers do.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -55,10 +56,15 @@ async def painting(
     return await telegram.await_edit(chat_id, progress_id, contains="%", timeout=timeout)
 
 
-def job_folders(application: BotApplication) -> list[str]:
-    """The per-job copies of pairs still on disk."""
-    jobs = application.bot_data.sessions.root / "jobs"
-    return sorted(path.name for path in jobs.iterdir()) if jobs.exists() else []
+async def pending_jobs(application: BotApplication, timeout: float = 10) -> list[str]:
+    """Jobs the bot has not finished with (told the user, delivered the picture), once
+    the queue has settled: the bot acknowledges a job just after its last message."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        pending = [record.id for record in await application.bot_data.queue.unfinished()]
+        if not pending or asyncio.get_running_loop().time() > deadline:
+            return pending
+        await asyncio.sleep(0.05)
 
 
 async def assert_no_reply(

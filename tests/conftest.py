@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from bot import texts
 from bot.app import build_application
 from bot.context import BotApplication
 from bot.settings import Secret, Settings
-from engine.queue import StyleQueue
+from jobqueue import JobQueue
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import SendPair, StartBot, in_group
 from tests.pictures import encode, gradient, stripes
@@ -46,10 +47,11 @@ def telegram() -> Iterator[BotApiServer]:
     assert not server.internal_errors, "\n".join(server.internal_errors)
 
 
-def bot_settings(server: BotApiServer, **overrides: Any) -> Settings:
+def bot_settings(server: BotApiServer, data_dir: Path, **overrides: Any) -> Settings:
     """Settings that point the bot at ``server``, with the tiny engine unless overridden."""
     values: dict[str, Any] = {
         "bot_token": Secret(server.token),
+        "data_dir": data_dir,
         "telegram_base_url": server.base_url,
         "telegram_base_file_url": server.base_file_url,
         **TINY_ENGINE,
@@ -81,13 +83,17 @@ async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
 
 
 @pytest.fixture
-def start_bot(telegram: BotApiServer) -> StartBot:
-    """``async with start_bot(queue=None, **settings) as app:`` runs the bot on ``telegram``."""
+def start_bot(telegram: BotApiServer, tmp_path: Path) -> StartBot:
+    """``async with start_bot(queue=None, **settings) as app:`` runs the bot on ``telegram``.
+
+    Every start in one test shares one DATA_DIR, as a restarted bot would.
+    """
 
     def start(
-        queue: StyleQueue | None = None, **overrides: Any
+        queue: JobQueue | None = None, **overrides: Any
     ) -> contextlib.AbstractAsyncContextManager[BotApplication]:
-        return running(build_application(bot_settings(telegram, **overrides), queue))
+        settings = bot_settings(telegram, tmp_path / "data", **overrides)
+        return running(build_application(settings, queue))
 
     return start
 

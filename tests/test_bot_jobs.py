@@ -6,6 +6,7 @@ the test acts gets many steps and is cancelled as soon as it has shown progress.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,12 +15,12 @@ from http import HTTPStatus
 import pytest
 from PIL import Image
 
-import engine.queue
+import engine.painter
 from bot import texts
 from bot.app import FLOOD_RETRIES
 from bot.context import BotApplication
 from engine import Progress, Result, StyleOptions, stylize
-from engine.queue import FAILURE_MESSAGE, StyleQueue
+from jobqueue import FAILURE_MESSAGE, JobState
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import (
     ALICE,
@@ -29,8 +30,8 @@ from tests.chat import (
     SendPair,
     StartBot,
     assert_no_reply,
-    job_folders,
     painting,
+    pending_jobs,
     press_strength,
 )
 from tests.pictures import checkerboard, encode, gradient, noise, waves
@@ -98,7 +99,7 @@ async def test_happy_path_photo_photo_medium_progress_then_result(
     assert any(b.startswith("Painting… ") and "% · stage 1 of 1 · about" in b for b in shown)
     assert progress.body.startswith("Done in ")
     assert progress.buttons == []
-    assert job_folders(bot) == []  # the job's copy of the pair is gone
+    assert await pending_jobs(bot) == []  # delivered: the queue has let go of it
 
 
 async def test_result_buttons_paint_the_same_pair_again_or_start_over(
@@ -147,7 +148,7 @@ async def test_cancel_while_running_and_while_queued(
         sent = telegram.user_sends_command(ALICE, "/status")
         assert (await telegram.await_message(ALICE, after=sent)).body.startswith(texts.STATUS_IDLE)
         await telegram.await_no_message(ALICE, kind="document", after=0)
-        assert job_folders(application) == []
+        assert await pending_jobs(application) == []
 
 
 async def test_the_progress_cancel_button_stops_the_job(
@@ -181,8 +182,8 @@ async def test_a_second_user_is_answered_while_the_first_job_runs(
         sent = telegram.user_sends_photo(BOB, encode(noise()))
         reply = await telegram.await_message(BOB, after=sent, timeout=5)
         assert reply.body == texts.GOT_CONTENT
-        job = application.bot_data.queue.job_of(ALICE)
-        assert job is not None and job.state == "running"  # still painting
+        job = await application.bot_data.queue.job_of(str(ALICE))
+        assert job is not None and job.state is JobState.RUNNING  # still painting
 
         telegram.user_sends_command(ALICE, "/cancel")
         await telegram.await_edit(ALICE, progress.message_id, contains=texts.CANCELLED)
@@ -209,9 +210,9 @@ async def test_double_press_queues_once_and_one_job_per_user(
         alert = telegram.calls("answerCallbackQuery")[-1]
         assert alert.params.get("show_alert") is True
 
-        job = application.bot_data.queue.job_of(ALICE)
+        job = await application.bot_data.queue.job_of(str(ALICE))
         assert job is not None
-        application.bot_data.queue.cancel(job)
+        await application.bot_data.queue.cancel(job.id)
         await telegram.await_edit(ALICE, progress.message_id, contains=texts.CANCELLED)
 
 
@@ -229,10 +230,7 @@ async def test_a_full_queue_says_busy(
 async def test_a_job_that_cannot_start_says_so_in_plain_words_and_offers_a_retry(
     start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
 ):
-    broken_engine = StyleQueue(
-        StyleOptions(device="cpu", max_side=64, steps=6, weights="/nonexistent/vgg19.pth")
-    )
-    async with start_bot(queue=broken_engine):
+    async with start_bot(engine_weights="/nonexistent/vgg19.pth"):
         pair = await send_pair(ALICE)
         progress = await press_strength(telegram, ALICE, pair, "Medium")
         failed = await telegram.await_edit(
@@ -264,7 +262,7 @@ def after_each_report(monkeypatch: pytest.MonkeyPatch, hook: Callable[[Progress]
 
         return stylize(content, style, options, on_progress=report, cancel=cancel)
 
-    monkeypatch.setattr(engine.queue, "stylize", stylize_with_hook)
+    monkeypatch.setattr(engine.painter, "stylize", stylize_with_hook)
 
 
 async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
@@ -289,7 +287,7 @@ async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
         failed = await telegram.await_edit(ALICE, progress.message_id, contains="Sorry")
         assert failed.body == texts.FAILED.format(reason=FAILURE_MESSAGE)
         assert labels(failed) == STRENGTH_BUTTONS
-        assert job_folders(application) == []
+        assert await pending_jobs(application) == []
         await telegram.await_no_message(ALICE, kind="document", after=0)
 
         monkeypatch.undo()  # the engine recovers: a retry paints the same pair
@@ -386,14 +384,32 @@ async def test_a_deleted_progress_message_does_not_stop_the_result(
     assert document.file_name == "stylized-light.png"
 
 
-async def test_stopping_the_bot_ends_jobs_politely_and_removes_every_file(
+async def progress_noted(application: BotApplication, user: int) -> None:
+    for _ in range(200):
+        job = await application.bot_data.queue.job_of(str(user))
+        if job is not None and job.meta.get("progress_message_id"):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"user {user}'s progress message was never noted on the job")
+
+
+async def test_a_stop_pauses_the_jobs_and_the_next_start_delivers_each_once(
     start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
 ):
     async with start_bot(**LONG_JOB) as application:
         jobs = await alice_paints_bob_waits(telegram, send_pair)
-        root = application.bot_data.sessions.root
-        assert any(root.rglob("*.jpg"))
+        for user in (ALICE, BOB):  # the bot notes each progress message on its job
+            await progress_noted(application, user)
 
     assert telegram.message(ALICE, jobs.alice_progress.message_id).body == texts.RESTARTING
     assert telegram.message(BOB, jobs.bob_progress.message_id).body == texts.RESTARTING
-    assert not root.exists()
+
+    async with start_bot() as application:  # the same DATA_DIR, a quicker engine
+        for user, progress in ((ALICE, jobs.alice_progress), (BOB, jobs.bob_progress)):
+            await telegram.await_message(user, kind="document", timeout=RESULT_TIMEOUT)
+            done = await telegram.await_edit(user, progress.message_id, contains="Done in ")
+            assert done.buttons == []
+        assert await pending_jobs(application) == []
+    for user, progress in ((ALICE, jobs.alice_progress), (BOB, jobs.bob_progress)):
+        results = [m for m in telegram.messages(user) if m.seq > progress.seq]
+        assert [m.kind for m in results] == ["photo", "document"]  # one result, sent once

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
 
 from bot import buttons, texts
+from bot.app import forget_idle
 from bot.buttons import Action, ButtonData
+from bot.context import BotData
 from bot.progress import ChatThrottle
-from bot.sessions import ActiveJob, SessionStore
-from engine import Strength, StyleOptions
-from engine.queue import Job, JobRequest
+from bot.sessions import Picture, Session, SessionStore, Stage
+from engine import Strength
+from jobqueue import JobSpec
+from jobqueue.embedded import EmbeddedQueue
+from tests.painters import FakePainter
+from tests.pictures import encode, gradient
 
 PAIR = "0123456789ab"
 
@@ -83,39 +89,60 @@ async def test_the_throttle_spaces_edits_per_chat():
     assert time.monotonic() - started < 0.1
 
 
-def test_idle_sessions_are_forgotten_with_their_pictures(tmp_path):
-    now = [0.0]
-    store = SessionStore(tmp_path, max_idle=3600, clock=lambda: now[0])
-    idle = store.get(chat_id=1, user_id=1)
-    picture = idle.new_file(".png")
-    picture.write_bytes(b"picture")
-    now[0] = 1800.0
-    busy = store.get(chat_id=2, user_id=2)
+def stored_picture(session: Session) -> Picture:
+    picture = Picture(session.new_file(".png"))
+    picture.path.write_bytes(b"picture")
+    picture.thumbnail_path.write_bytes(b"thumbnail")
+    return picture
 
-    now[0] = 4000.0  # the first user has been away for over an hour, the second not
-    assert store.get(chat_id=2, user_id=2) is busy
-    assert store.get(chat_id=1, user_id=1) is not idle
-    assert not picture.exists()
+
+def test_a_session_outlives_the_process_with_its_pictures_and_pair(tmp_path):
+    store = SessionStore(tmp_path)
+    store.open()
+    session = store.get(chat_id=1, user_id=2)
+    session.add(stored_picture(session))
+    session.add(stored_picture(session))
+    session.remember_preview("preview-file-id")
+    kept = (session.content, session.style, session.pair_id)
     store.close()
-    assert not any(tmp_path.iterdir())
+
+    again = SessionStore(tmp_path)
+    again.open()
+    restored = again.get(chat_id=1, user_id=2)
+    assert (restored.content, restored.style, restored.pair_id) == kept
+    assert restored.stage is Stage.READY and restored.owns(session.pair_id or "")
+    assert restored.pair_preview_file_id == "preview-file-id"
+    again.close()
 
 
-def test_the_idle_sweep_keeps_a_session_whose_job_is_still_running(tmp_path):
+async def test_the_idle_sweep_forgets_old_sessions_but_not_one_whose_job_runs(tmp_path):
     now = [0.0]
-    store = SessionStore(tmp_path, max_idle=3600, clock=lambda: now[0])
-    session = store.get(chat_id=1, user_id=1)
-    picture = session.new_file(".png")
-    picture.write_bytes(b"picture")
-    request = JobRequest(owner=1, chat_id=1, content=picture, style=picture)
-    job = Job(1, request, StyleOptions(), state="running")
-    session.active = ActiveJob(job, pair_id=PAIR)
+    data = BotData()
+    data.sessions = SessionStore(tmp_path, max_idle=3600, clock=lambda: now[0])
+    data.sessions.open()
+    gate = threading.Event()
+    data.queue = EmbeddedQueue(tmp_path, FakePainter(gate=gate))
+    await data.queue.start()
+    try:
+        idle, busy = data.sessions.get(1, 1), data.sessions.get(2, 2)
+        idle_picture, busy_picture = stored_picture(idle), stored_picture(busy)
+        await data.queue.submit(JobSpec(busy.owner, encode(gradient()), encode(gradient())))
+        now[0] = 1800.0
+        recent = data.sessions.get(3, 3)
+        recent_picture = stored_picture(recent)
 
-    now[0] = 4000.0  # silent for over an hour, but the picture is being painted
-    store.get(chat_id=2, user_id=2)  # any update sweeps
-    assert store.get(chat_id=1, user_id=1) is session and picture.exists()
+        now[0] = 4000.0  # users 1 and 2 have been away for over an hour; 2 has a job
+        assert await forget_idle(data) == 1
+        assert not idle_picture.path.exists()
+        assert busy_picture.path.exists() and recent_picture.path.exists()
 
-    job.state = "done"
-    now[0] = 8000.0
-    store.get(chat_id=2, user_id=2)
-    assert store.get(chat_id=1, user_id=1) is not session and not picture.exists()
-    store.close()
+        gate.set()  # the job ends: the next sweep may forget user 2 too
+        for _ in range(100):
+            if await data.queue.job_of(busy.owner) is None:
+                break
+            await asyncio.sleep(0.05)
+        assert await forget_idle(data) == 1 and not busy_picture.path.exists()
+    finally:
+        gate.set()
+        await data.queue.close()
+        data.sessions.close()
