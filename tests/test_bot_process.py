@@ -92,7 +92,9 @@ def test_without_a_token_it_says_how_to_get_one(tmp_path: Path):
 
 
 def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path):
-    (tmp_path / ".env").write_text("BOT_TOKEN=123:abc\nQUEUE_URL=redis://:secret@localhost:6379/zero\n")
+    (tmp_path / ".env").write_text(
+        "BOT_TOKEN=123:abc\nQUEUE_URL=redis://:secret@localhost:6379/zero\n"
+    )
     finished = run_bot(tmp_path, environment(ENGINE_STEPS="many"))
     assert finished.returncode == 2
     assert finished.stderr.strip() == (

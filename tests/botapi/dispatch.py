@@ -71,6 +71,9 @@ class BotApi:
         faults = self.store.faults.get(name.lower())
         if faults:
             raise faults.pop(0)
+        flaky = self.store.flaky.error(name) if self.store.flaky else None
+        if flaky is not None:
+            raise flaky
         return _METHODS[name](self.store, params, files)
 
     def download(self, file_path: str) -> bytes | None:

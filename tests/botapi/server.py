@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import random
+from collections.abc import Iterable
 from http import HTTPStatus
 
 from tests.botapi.dispatch import BotApi
@@ -11,7 +13,7 @@ from tests.botapi.errors import ApiError
 from tests.botapi.httpd import HttpServer
 from tests.botapi.methods import commands_key
 from tests.botapi.records import JSON, ApiCall, BotMessage
-from tests.botapi.store import Store
+from tests.botapi.store import Flaky, Store
 from tests.botapi.users import Users
 from tests.botapi.waiting import Waiting
 
@@ -100,6 +102,13 @@ class BotApiServer(Users, Waiting):
             times=times,
             parameters={"retry_after": retry_after},
         )
+
+    def unreliable(self, rate: float, methods: Iterable[str], *, seed: int = 0) -> None:
+        """From now on fail ``rate`` of the calls of ``methods`` with a 500 or a 429
+        (``retry_after`` 1), at random but repeatably (``seed``); ``rate`` 0 ends it."""
+        with self._store.cond:
+            names = frozenset(method.lower() for method in methods)
+            self._store.flaky = Flaky(rate, names, random.Random(seed)) if rate else None
 
     # ---- what happened -----------------------------------------------------------------------
 

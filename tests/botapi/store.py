@@ -4,14 +4,36 @@ from __future__ import annotations
 
 import copy
 import itertools
+import random
 import threading
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 from tests.botapi.errors import ApiError
 from tests.botapi.files import FileStore
 from tests.botapi.records import JSON, ApiCall, BotMessage, Sent
 from tests.botapi.transcript import transcript
+
+
+@dataclass
+class Flaky:
+    """Fail a share of the calls of some methods at random, like a bad day at Telegram."""
+
+    rate: float
+    methods: frozenset[str]  # lower-case
+    random: random.Random
+
+    def error(self, method: str) -> ApiError | None:
+        if method.lower() not in self.methods or self.random.random() >= self.rate:
+            return None
+        if self.random.random() < 0.5:
+            return ApiError(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
+        return ApiError(
+            HTTPStatus.TOO_MANY_REQUESTS,
+            "Too Many Requests: retry after 1",
+            {"retry_after": 1},
+        )
 
 
 @dataclass
@@ -62,6 +84,7 @@ class Store:
         self.files = FileStore()
         self.calls: list[ApiCall] = []
         self.faults: dict[str, list[ApiError]] = {}  # lower-case method -> errors to answer
+        self.flaky: Flaky | None = None  # random failures, for tests of resilience
         self.commands: dict[tuple[str, str], list[JSON]] = {}  # (scope, language) -> commands
         self.internal_errors: list[str] = []
         self.stopping = False
