@@ -15,7 +15,7 @@ from bot import texts
 from bot.context import BotApplication
 from tests.botapi import BotApiServer, BotMessage, Sent
 
-ALICE, BOB, CAROL = 1001, 1002, 1003
+ALICE, BOB, CAROL, DAVE = 1001, 1002, 1003, 1004
 GROUP = -1002003
 
 #: ``async with start_bot(queue=None, **settings) as app``: the bot on the test server.
