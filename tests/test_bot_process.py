@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -15,29 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from tests.botapi import BotApiServer, BotMessage
+from tests.botapi import BotApiServer
 from tests.chat import ALICE, BOB, CAROL, DAVE, SendPair, painting, press_strength
 from tests.pictures import encode, gradient, stripes
-
-REPO = Path(__file__).resolve().parents[1]
-OUR_VARIABLES = (
-    "BOT_",
-    "TELEGRAM_",
-    "ENGINE_",
-    "QUEUE_",
-    "LOG_",
-    "PROGRESS_",
-    "PREVIEW_",
-    "DATA_",
-    "MAX_",
-)
-
-
-def environment(**values: str) -> dict[str, str]:
-    """This test process's environment without any bot setting, plus ``values``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return {**env, **values}
+from tests.processes import bot_running, environment, launch, results
 
 
 def run_bot(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -45,32 +24,6 @@ def run_bot(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
-
-
-def launch(telegram: BotApiServer, folder: Path, **settings: str) -> subprocess.Popen[str]:
-    """``python -m bot`` in ``folder`` (its DATA_DIR is ``folder/data``), pointed at the fake
-    server; it logs to ``folder/bot.log``, appending across restarts."""
-    defaults = {
-        "BOT_TOKEN": telegram.token,
-        "TELEGRAM_BASE_URL": telegram.base_url,
-        "TELEGRAM_BASE_FILE_URL": telegram.base_file_url,
-        "ENGINE_DEVICE": "cpu",
-        "ENGINE_MAX_SIDE": "64",
-        "ENGINE_STEPS": "6",
-        "PROGRESS_INTERVAL": "0.5",
-        "PREVIEW_INTERVAL": "0",
-        "LOG_LEVEL": "DEBUG",
-    }
-    env = environment(**{**defaults, **settings})
-    with (folder / "bot.log").open("a") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=folder,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
 
 
 @pytest.fixture
@@ -133,30 +86,6 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path):
 # ---- restarts: nothing is lost ---------------------------------------------------------------
 
 RESTART_TIMEOUT = 120
-
-
-@contextlib.contextmanager
-def bot_running(
-    telegram: BotApiServer, folder: Path, **settings: str
-) -> Iterator[subprocess.Popen[str]]:
-    """The bot process, up (its commands set); killed at the end if still running."""
-    process = launch(telegram, folder, **settings)
-    try:
-        calls = len(telegram.calls("setMyCommands"))
-        telegram.wait_for_call(
-            "setMyCommands",
-            where=lambda _: len(telegram.calls("setMyCommands")) > calls,
-            timeout=60,
-        )
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def results(telegram: BotApiServer, user: int) -> list[BotMessage]:
-    return [m for m in telegram.messages(user) if m.kind == "document"]
 
 
 @pytest.mark.slow
