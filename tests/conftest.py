@@ -19,6 +19,8 @@ from tests.botapi import BotApiServer, BotMessage
 from tests.chat import SendPair, StartBot, in_group
 from tests.pictures import encode, gradient, stripes
 
+pytest_plugins = ["tests.redis_server"]  # ``redis_url``: a real redis-server per test
+
 # ============================================================================================
 # Bot fixtures: the real Application, polling a fake Bot API server on 127.0.0.1
 # ============================================================================================

@@ -44,6 +44,8 @@ from jobqueue.redis import LOST, NO_PAINTER, RESTARTING, RedisQueue
 from tests.painters import CRASH, REFUSE, FakePainter
 from tests.pictures import encode, gradient, stripes
 from tests.redis_server import redis_url  # noqa: F401  (a fixture)
+from worker.__main__ import main as worker_main
+from worker.__main__ import serve
 
 PHOTO = encode(gradient())
 STYLE = encode(stripes())
@@ -414,3 +416,34 @@ async def test_unavailable_says_whether_a_worker_is_alive(make: MakeQueue) -> No
         return client.unavailable == NO_PAINTER
 
     await eventually(gone, timeout=6)
+
+
+# ---- stylebot-worker ----------------------------------------------------------------------
+
+
+def test_the_worker_wants_a_redis_queue(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.delenv("QUEUE_URL", raising=False)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)  # not needed
+    assert worker_main() == 2
+    assert "QUEUE_URL must name the bot's Redis queue" in capsys.readouterr().err
+
+
+async def test_a_stopped_worker_process_hands_its_job_back(make: MakeQueue, redis_url: str) -> None:  # noqa: F811
+    painter = SteppedPainter(steps=3)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(serve(RedisQueue(redis_url, painter, **FAST), stop))
+    client = await make()
+    job = await client.submit(spec("a"))
+    await waited(painter.started)
+    stop.set()  # as SIGTERM does
+    assert await asyncio.wait_for(serving, 10) == 0
+    assert painter.cancelled.is_set()
+    record = await client.get(job.id)
+    assert record is not None and record.state is JobState.QUEUED and record.ahead == 0
+
+
+async def test_a_worker_without_redis_exits_1() -> None:
+    assert await serve(RedisQueue("redis://127.0.0.1:1/0", FakePainter())) == 1
