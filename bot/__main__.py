@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from urllib.parse import urlsplit
 
+from pythonjsonlogger.json import JsonFormatter
 from telegram import Update
+
+from jobqueue.logs import JobIdFilter
 
 from .settings import MissingTokenError, Secret, Settings, SettingsError, load_settings
 
@@ -24,18 +28,31 @@ CHATTY_LOGGERS = ("httpx", "httpcore")
 class RedactingFormatter(logging.Formatter):
     """Belt and braces: the token never appears in a log line, tracebacks included."""
 
-    def __init__(self, token: Secret) -> None:
-        super().__init__(LOG_FORMAT)
+    def __init__(self, token: Secret, inner: logging.Formatter) -> None:
+        super().__init__()
         self._token = token.reveal()
+        self._inner = inner
 
     def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace(self._token, "<BOT_TOKEN>")
+        return self._inner.format(record).replace(self._token, "<BOT_TOKEN>")
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """LOG_FORMAT: lines for people, or one JSON object a line for log shippers (every line
+    about a job carries its ``job_id``)."""
+    if log_format == "json":
+        return JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(job_id)s",
+            rename_fields={"levelname": "level", "name": "logger", "asctime": "time"},
+        )
+    return logging.Formatter(LOG_FORMAT)
 
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr at LOG_LEVEL, keep the HTTP client quiet and the token out of every line."""
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(settings.bot_token))
+    handler.addFilter(JobIdFilter())
+    handler.setFormatter(RedactingFormatter(settings.bot_token, formatter(settings.log_format)))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -55,7 +72,18 @@ def main() -> int:
     from .app import build_application  # imports the engine (torch): only once settings are fine
 
     logger.info("Starting; settings: %r", settings)
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    application = build_application(settings)
+    if settings.webhook_url and settings.webhook_secret:
+        application.run_webhook(  # PTB's server: posts without the secret header get a 403
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.reveal(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

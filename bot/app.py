@@ -12,11 +12,16 @@ import asyncio
 import functools
 import logging
 import operator
+import os
+import secrets
+import socket
+import time
 import warnings
 from collections.abc import Coroutine
 from typing import Any
 
-from telegram import BotCommand, Message
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from telegram import BotCommand, Message, Update
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
@@ -24,6 +29,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -34,7 +40,10 @@ from jobqueue.embedded import EmbeddedQueue
 from . import handlers, jobs, texts
 from .buttons import Action, ButtonData
 from .context import BotApplication, BotData
+from .limits import Limits
 from .media import IMAGE_MIME_TYPES
+from .metrics import Health, Metrics, MonitorServer
+from .ordering import PerUserUpdates
 from .progress import ChatThrottle
 from .sessions import SWEEP_EVERY_SECONDS, SessionStore
 from .settings import Settings
@@ -43,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 #: Retries of a request that met a flood limit, after waiting as Telegram asks.
 FLOOD_RETRIES = 3
+#: Seconds between two looks for jobs that no replica reports.
+ADOPT_EVERY_SECONDS = 15.0
+#: Seconds between two looks at the queue for the metrics and the health check.
+WATCH_EVERY_SECONDS = 5.0
 
 
 class _ReplyToBot(filters.MessageFilter):
@@ -62,12 +75,27 @@ class _CommandToBot(filters.MessageFilter):
         return command.startswith("/") and command.lower().endswith(f"@{username}".lower())
 
 
-NEW_MESSAGE = filters.UpdateType.MESSAGE  # not edits, not channel posts
+class _FromPerson(filters.MessageFilter):
+    """Messages a person sent: not another bot (nor an anonymous admin, sent as a bot)."""
+
+    def filter(self, message: Message) -> bool:
+        return message.from_user is not None and not message.from_user.is_bot
+
+
+# Not edits (a changed photo or caption is not a new picture), not channel posts, not bots.
+NEW_MESSAGE = filters.UpdateType.MESSAGE & _FromPerson(name="FromPerson")
 ADDRESSED = NEW_MESSAGE & (
     filters.ChatType.PRIVATE | _ReplyToBot(name="ReplyToBot") | _CommandToBot(name="CommandToBot")
 )
 IMAGE_FILE = functools.reduce(
     operator.or_, (filters.Document.MimeType(mime_type) for mime_type in IMAGE_MIME_TYPES)
+)
+#: An iPhone photo sent as a file; as a photo, Telegram's app turns it into a JPEG.
+HEIC_FILE = (
+    filters.Document.MimeType("image/heic")
+    | filters.Document.MimeType("image/heif")
+    | filters.Document.FileExtension("heic")
+    | filters.Document.FileExtension("heif")
 )
 
 
@@ -82,7 +110,7 @@ class StyleBotApplication(BotApplication):
     async def stop(self) -> None:
         data = self.bot_data
         data.stopping = True
-        for task in [*data.followers, *([data.sweeper] if data.sweeper else [])]:
+        for task in [*data.followers, *data.chores]:
             task.cancel()
         await super().stop()
 
@@ -97,6 +125,7 @@ def build_application(settings: Settings, queue: JobQueue | None = None) -> BotA
         .base_file_url(settings.telegram_base_file_url)
         .context_types(ContextTypes(bot_data=BotData))
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .concurrent_updates(PerUserUpdates())
         .job_queue(None)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -106,10 +135,30 @@ def build_application(settings: Settings, queue: JobQueue | None = None) -> BotA
     data.settings = settings
     data.queue = queue or default_queue(settings)
     data.sessions = SessionStore(settings.data_dir)
+    data.limits = Limits(
+        settings.data_dir,
+        pictures_per_minute=settings.pictures_per_minute,
+        jobs_per_day=settings.jobs_per_user_per_day,
+        data_max_mb=settings.data_max_mb,
+    )
+    data.metrics = Metrics(_registry())
+    data.health = Health()
     data.throttle = ChatThrottle(settings.progress_interval)
     data.followers = set()
+    data.following = set()
+    data.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    data.chores = []
     _add_handlers(application)
     return application
+
+
+def _registry() -> CollectorRegistry:
+    """A registry per application (tests build many), with the library's process metrics."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
 
 
 def default_queue(settings: Settings) -> JobQueue:
@@ -126,23 +175,28 @@ def default_queue(settings: Settings) -> JobQueue:
 
 def _add_handlers(application: BotApplication) -> None:
     addressed = ADDRESSED
+    # Group -1 runs first: strangers stop there (ALLOWED_USERS).
+    application.add_handler(TypeHandler(Update, handlers.gate(addressed)), group=-1)
     application.add_handlers(
         [
             CommandHandler(["start", "help"], handlers.start, filters=NEW_MESSAGE),
             CommandHandler("status", handlers.status, filters=NEW_MESSAGE),
             CommandHandler("cancel", handlers.cancel, filters=NEW_MESSAGE),
+            CommandHandler("stats", handlers.stats, filters=NEW_MESSAGE),  # admins only
             # A GIF carries a document too, so animations are sorted out before documents.
             MessageHandler(addressed & filters.ANIMATION, handlers.explain(texts.ANIMATION)),
             MessageHandler(addressed & (filters.PHOTO | IMAGE_FILE), handlers.receive_image),
+            MessageHandler(addressed & HEIC_FILE, handlers.explain(texts.HEIC)),
             MessageHandler(
                 addressed & filters.Document.ALL, handlers.explain(texts.NOT_AN_IMAGE_FILE)
             ),
             MessageHandler(addressed & filters.Sticker.ALL, handlers.explain(texts.STICKER)),
             MessageHandler(
-                addressed & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE),
-                handlers.explain(texts.AUDIO),
+                addressed & (filters.VOICE | filters.AUDIO), handlers.explain(texts.AUDIO)
             ),
-            MessageHandler(addressed & filters.VIDEO, handlers.explain(texts.VIDEO)),
+            MessageHandler(
+                addressed & (filters.VIDEO | filters.VIDEO_NOTE), handlers.explain(texts.VIDEO)
+            ),
             MessageHandler(addressed & filters.COMMAND, handlers.explain(texts.UNKNOWN_COMMAND)),
             MessageHandler(addressed, handlers.explain(texts.NOT_A_PICTURE)),
             CallbackQueryHandler(handlers.paint, pattern=ButtonData.pattern(Action.PAINT)),
@@ -150,6 +204,7 @@ def _add_handlers(application: BotApplication) -> None:
             CallbackQueryHandler(handlers.drop, pattern=ButtonData.pattern(Action.DROP)),
             CallbackQueryHandler(handlers.stop, pattern=ButtonData.pattern(Action.STOP)),
             CallbackQueryHandler(handlers.new_pair, pattern=ButtonData.pattern(Action.NEW_PAIR)),
+            CallbackQueryHandler(handlers.making_of, pattern=ButtonData.pattern(Action.MAKING_OF)),
             CallbackQueryHandler(handlers.unknown_button),
         ]
     )
@@ -160,22 +215,56 @@ async def _post_init(application: BotApplication) -> None:
     """Open the stores, pick up jobs from before a restart, and list the commands."""
     data: BotData = application.bot_data
     data.sessions.open()
+    data.limits.open()
     await data.queue.start()
+    settings = data.settings
+    if settings.metrics_port is not None:
+        data.monitor = MonitorServer(settings.metrics_port, data.health, data.metrics.registry)
+        data.monitor.start()
     with warnings.catch_warnings():
         # PTB warns that tasks made before the application runs are not awaited by stop();
-        # followers of resumed jobs are cancelled by our stop(), the sweep below too.
+        # our stop() cancels them: followers of resumed jobs and the chores.
         warnings.filterwarnings("ignore", "Tasks created via", PTBUserWarning)
-        await jobs.resume(data, functools.partial(_task, application), application.bot)
-        data.sweeper = application.create_task(_sweep(data), name="session sweep")
+        data.chores = [
+            _task(application, _adopt(application), "adopt jobs"),
+            _task(application, _sweep(data), "session sweep"),
+            _task(application, _watch(application), "health and metrics"),
+        ]
     commands = [BotCommand(name, text) for name, text in texts.COMMAND_DESCRIPTIONS.items()]
     await application.bot.set_my_commands(commands)
     logger.info("Bot @%s is up", application.bot.username)
+
+
+async def _watch(application: BotApplication) -> None:
+    """Every few seconds: the queue's depth and workers into the metrics, and the health."""
+    data: BotData = application.bot_data
+    while True:
+        try:
+            stats = await data.queue.stats(since=time.time())
+        except Exception as error:  # e.g. Redis unreachable: unhealthy, not dead
+            data.health.problem = f"the queue does not answer: {error}"
+        else:
+            data.metrics.observe_queue(stats)
+            receiving = application.updater is not None and application.updater.running
+            data.health.problem = data.queue.unavailable or (
+                None if receiving else "not receiving updates from Telegram"
+            )
+        await asyncio.sleep(WATCH_EVERY_SECONDS)
 
 
 def _task(
     application: BotApplication, coroutine: Coroutine[Any, Any, None], name: str
 ) -> asyncio.Task[None]:
     return application.create_task(coroutine, name=name)
+
+
+async def _adopt(application: BotApplication) -> None:
+    """At start, then now and then: follow the jobs nobody reports (see jobs.adopt)."""
+    data: BotData = application.bot_data
+    spawn = functools.partial(_task, application)
+    while True:
+        await jobs.adopt(data, spawn, application.bot)
+        await asyncio.sleep(ADOPT_EVERY_SECONDS)
 
 
 async def _sweep(data: BotData) -> None:
@@ -196,8 +285,11 @@ async def forget_idle(data: BotData) -> int:
 
 
 async def _post_shutdown(application: BotApplication) -> None:
-    """Close the queue (a job painting here goes back on it) and the session store."""
+    """Close the queue (a job painting here goes back on it) and the stores."""
     data: BotData = application.bot_data
     await data.queue.close()
     data.sessions.close()
+    data.limits.close()
+    if data.monitor is not None:
+        data.monitor.stop()
     logger.info("Bot stopped; its jobs and pictures stay in %s", data.settings.data_dir)

@@ -24,6 +24,7 @@ class Action(enum.StrEnum):
     DROP = "drop"  # forget the pair
     STOP = "stop"  # cancel the pair's queued or running job
     NEW_PAIR = "new"  # start over from a result
+    MAKING_OF = "film"  # the film of a result's run (its id slot holds the job id)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class ButtonData:
         return re.compile(rf"^{action.value}:{_PAIR_ID}(?::(?:{_STRENGTH}))?$")
 
 
-_PAIR_ID = r"[0-9a-f]{8,32}"
+_PAIR_ID = r"[0-9a-f]{1,32}"  # a pair id, or for MAKING_OF a job id
 _STRENGTH = "|".join(strength.value for strength in Strength)
 _ACTION = "|".join(action.value for action in Action)
 _DATA = re.compile(rf"({_ACTION}):({_PAIR_ID})(?::({_STRENGTH}))?")
@@ -95,8 +96,11 @@ def progress_keyboard(pair_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button(texts.STOP_BUTTON, ButtonData(Action.STOP, pair_id))]])
 
 
-def result_keyboard(pair_id: str, strength: Strength) -> InlineKeyboardMarkup:
-    """Under the result: the same pair lighter or stronger (where there is room), or a new pair."""
+def result_keyboard(
+    pair_id: str, strength: Strength, film_of_job: str | None = None
+) -> InlineKeyboardMarkup:
+    """Under the result: the same pair lighter or stronger (where there is room), or a new
+    pair; and the making-of, when the run left a film."""
     row = []
     if strength.lighter() is not strength:
         label = texts.LIGHTER_BUTTON
@@ -105,4 +109,7 @@ def result_keyboard(pair_id: str, strength: Strength) -> InlineKeyboardMarkup:
         label = texts.STRONGER_BUTTON
         row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.stronger())))
     row.append(_button(texts.NEW_PAIR_BUTTON, ButtonData(Action.NEW_PAIR, pair_id)))
-    return InlineKeyboardMarkup([row])
+    rows = [row]
+    if film_of_job is not None:
+        rows.append([_button(texts.MAKING_OF_BUTTON, ButtonData(Action.MAKING_OF, film_of_job))])
+    return InlineKeyboardMarkup(rows)

@@ -11,6 +11,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from jobqueue import JobQueue
 
+from .limits import Limits
+from .metrics import Health, Metrics, MonitorServer
 from .progress import ChatThrottle
 from .sessions import SessionStore
 from .settings import Settings
@@ -22,9 +24,15 @@ class BotData:
     settings: Settings
     queue: JobQueue
     sessions: SessionStore
+    limits: Limits
+    metrics: Metrics
+    health: Health
+    monitor: MonitorServer | None = None  # METRICS_PORT's server, when set
     throttle: ChatThrottle
     followers: set[asyncio.Task[None]]  # one per job being shown: cancelled on a stop
-    sweeper: asyncio.Task[None] | None = None  # forgets idle sessions now and then
+    following: set[str]  # the ids of the jobs those tasks follow
+    holder: str  # this process's name on the jobs it claims (replicas share a queue)
+    chores: list[asyncio.Task[None]]  # the session sweep, the metrics watcher
     stopping: bool = False  # set while the application stops
 
 

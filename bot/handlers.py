@@ -7,16 +7,21 @@ Routing (which update reaches which handler) lives in ``bot.app``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dtm
 import functools
 import logging
+import math
+import statistics
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, InputMediaPhoto, Message, Update
+from telegram import CallbackQuery, InputMediaPhoto, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop, filters
 
 from jobqueue import AlreadyQueued, JobState, QueueFull
 
@@ -79,6 +84,51 @@ async def cancel(update: Update, context: Context) -> None:
         await _reply(update, texts.with_hint(texts.NOTHING_TO_CANCEL, HINTS[session.stage]))
 
 
+async def stats(update: Update, context: Context) -> None:
+    """For admins: the queue, today's jobs and the disk. Others never learn it exists."""
+    user = update.effective_user
+    settings = context.bot_data.settings
+    if user is None or not settings.admin(user.id, user.username):
+        await _reply(update, texts.UNKNOWN_COMMAND)
+        return
+    data = context.bot_data
+    midnight = dtm.datetime.now(dtm.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    numbers = await data.queue.stats(since=midnight.timestamp())
+    times = sorted(numbers.durations)
+    median = statistics.median(times) if times else None
+    p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)] if times else None
+    disk_mb = await asyncio.to_thread(data.limits.data_bytes) / 1024 / 1024
+    await _reply(
+        update,
+        texts.stats(
+            numbers.waiting,
+            numbers.running,
+            numbers.outcomes,
+            median,
+            p95,
+            numbers.workers,
+            disk_mb,
+        ),
+    )
+
+
+def gate(addressed: filters.BaseFilter) -> Handler:
+    """A handler to run before all others: a stranger (see ALLOWED_USERS) gets one polite
+    sentence when they address the bot, and nothing of theirs is downloaded or kept."""
+
+    async def turn_away(update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is None or context.bot_data.settings.allowed(user.id, user.username):
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.NOT_ALLOWED, show_alert=True)
+        elif update.message is not None and addressed.check_update(update):
+            await update.message.reply_text(texts.NOT_ALLOWED)
+        raise ApplicationHandlerStop
+
+    return turn_away
+
+
 # ---- pictures -------------------------------------------------------------------------------
 
 
@@ -87,6 +137,10 @@ async def receive_image(update: Update, context: Context) -> None:
     session = _session(update, context)
     incoming = media.incoming_image(_message(update))
     assert incoming is not None, "routed here by the photo / image document filters"
+    refusal = _picture_refusal(update, context)
+    if refusal is not None:  # before downloading anything
+        await _reply(update, texts.with_hint(refusal, HINTS[session.stage]))
+        return
     limit_mb = context.bot_data.settings.max_download_mb
     try:
         path = session.new_file(incoming.suffix)
@@ -100,6 +154,21 @@ async def receive_image(update: Update, context: Context) -> None:
     else:
         caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
         await _show_pair(context, update, session, caption)
+
+
+def _picture_refusal(update: Update, context: Context) -> str | None:
+    """Why this picture is not taken: the sender's rate, or a full disk (admins are exempt)."""
+    data, user = context.bot_data, update.effective_user
+    assert user is not None
+    if data.settings.admin(user.id, user.username):
+        return None
+    wait = data.limits.take_picture(user.id)
+    if wait is not None:
+        return texts.too_many_pictures(wait)
+    if data.limits.disk_full():
+        logger.warning("DATA_DIR is full (DATA_MAX_MB); refusing new pictures")
+        return texts.DISK_FULL
+    return None
 
 
 def explain(reason: str) -> Handler:
@@ -148,9 +217,21 @@ async def paint(press: Press, context: Context) -> None:
     """Queue the pair at the pressed strength, answering the button at once."""
     query, button, session = press.query, press.button, press.session
     assert button.strength is not None, "PAINT buttons always carry a strength"
+    data = context.bot_data
+    if data.queue.unavailable is not None:
+        await query.answer(texts.PAINTING_UNAVAILABLE, show_alert=True)
+        return
+    user = press.update.effective_user
+    assert user is not None
+    exempt = data.settings.admin(user.id, user.username)
+    wait = None if exempt else data.limits.job_refusal(user.id)
+    if wait is not None:
+        limit = data.settings.jobs_per_user_per_day
+        await query.answer(texts.daily_quota(limit, wait), show_alert=True)
+        return
     target = _target(press.update, session)
     try:
-        job = await jobs.submit(context.bot_data, session, button.strength, target)
+        job = await jobs.submit(data, session, button.strength, target)
     except AlreadyQueued as queued:
         same_pair = queued.record.meta.get("pair_id") == button.pair_id
         if same_pair:
@@ -161,6 +242,8 @@ async def paint(press: Press, context: Context) -> None:
     except QueueFull:
         await query.answer(texts.BUSY, show_alert=True)
         return
+    data.limits.count_job(user.id)
+    data.following.add(job.id)  # this task follows it: the adoption chore must not
     logger.info("Job %s queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
     await query.answer(texts.QUEUED_NOTE)
     picture = session.pair_preview_file_id or await _pair_picture(session)
@@ -208,6 +291,30 @@ async def new_pair(press: Press, context: Context) -> None:
     press.session.clear()
     await press.query.answer()
     await _send(context, press.update, press.session, texts.NEW_PAIR)
+
+
+async def making_of(update: Update, context: Context) -> None:
+    """Send the film of a result's run, as an animation, under the result."""
+    query, button = _button(update)
+    film = await context.bot_data.queue.making_of(button.pair_id)
+    if film is None:
+        await query.answer(texts.MAKING_OF_GONE, show_alert=True)
+        return
+    await query.answer()
+    message = query.message
+    reply = (
+        ReplyParameters(message.message_id, allow_sending_without_reply=True)
+        if message is not None
+        else None
+    )
+    chat = _session(update, context).chat_id
+    await context.bot.send_animation(
+        chat,
+        film,
+        caption=texts.MAKING_OF_CAPTION,
+        filename="making-of.gif",
+        reply_parameters=reply,
+    )
 
 
 async def unknown_button(update: Update, context: Context) -> None:

@@ -19,11 +19,12 @@ import aiofiles
 from telegram import Bot, Message
 
 from engine.options import Strength
-from jobqueue import Cancelled, Failed, Finished, JobRecord, JobSpec, ResultInfo
+from jobqueue import Cancelled, Failed, Finished, JobRecord, JobSpec, ProgressInfo, ResultInfo
+from jobqueue.logs import current_job
 
 from . import buttons, media, texts
 from .context import BotData
-from .progress import ProgressMessage, Target
+from .progress import Outcome, ProgressMessage, Target
 from .retry import with_retries
 from .sessions import Picture, Session
 
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 RESULT_GIVE_UP_SECONDS = 24 * 3600
 #: The progress message's last edit (how the job ended) is tried for this long.
 FINAL_EDIT_GIVE_UP_SECONDS = 600
+#: A replica's claim on a job it reports lasts this long unless renewed (every third of it).
+CLAIM_SECONDS = 30.0
 #: On a stop, the progress message gets this long to say "paused".
 PAUSE_NOTE_SECONDS = 3
 
@@ -89,9 +92,32 @@ async def follow(bot: Bot, data: BotData, record: JobRecord, picture: str | byte
     """Mirror the job in one progress message, then deliver the result or say why there is none.
 
     ``picture`` opens a new progress message; a job resumed after a restart already has one.
+    With several bot replicas on one queue, only the one holding the job's claim reports it.
     """
+    data.following.add(record.id)
+    try:
+        if not await data.queue.claim(record.id, data.holder, CLAIM_SECONDS):
+            return  # another replica reports this job
+        async with asyncio.TaskGroup() as tasks:
+            renewal = tasks.create_task(_keep_claim(data, record.id))
+            await _report(bot, data, record, picture)
+            renewal.cancel()
+        await data.queue.release(record.id, data.holder)
+    finally:
+        data.following.discard(record.id)
+
+
+async def _keep_claim(data: BotData, job_id: str) -> None:
+    while True:
+        await asyncio.sleep(CLAIM_SECONDS / 3)
+        if not await data.queue.claim(job_id, data.holder, CLAIM_SECONDS):
+            logger.warning("Job %s: another replica took it over", job_id)
+
+
+async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | bytes | None) -> None:
     ticket = Ticket.of(record)
     assert ticket is not None, "only the bot's own jobs are followed"
+    current_job.set(record.id)  # every log line of this task names the job
     progress = ProgressMessage(
         bot,
         ticket.target,
@@ -115,7 +141,10 @@ async def follow(bot: Bot, data: BotData, record: JobRecord, picture: str | byte
             await asyncio.wait_for(
                 progress.close(texts.RESTARTING, give_up_after=0), PAUSE_NOTE_SECONDS
             )
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(data.queue.release(record.id, data.holder), 1)
         raise
+    _count(data, outcome, progress.last_progress)
     close = progress.close
     match outcome:
         case Finished(result=result):
@@ -128,6 +157,16 @@ async def follow(bot: Bot, data: BotData, record: JobRecord, picture: str | byte
         case Cancelled():
             await close(texts.CANCELLED, give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
     await data.queue.acknowledge(record.id)
+
+
+def _count(data: BotData, outcome: Outcome, last: ProgressInfo | None) -> None:
+    """The job's ending into the metrics: its outcome, and how long it took to paint."""
+    name = {Finished: "done", Failed: "failed", Cancelled: "cancelled"}[type(outcome)]
+    data.metrics.jobs.labels(name).inc()
+    if isinstance(outcome, Finished):
+        data.metrics.job_seconds.observe(outcome.result.elapsed)
+        if last is not None and last.total:
+            data.metrics.step_seconds.observe(outcome.result.elapsed / last.total)
 
 
 async def deliver(
@@ -159,7 +198,9 @@ async def deliver(
             png,
             filename=f"stylized-{strength.value}.png",
             caption=texts.RESULT_FILE,
-            reply_markup=buttons.result_keyboard(ticket.pair_id, strength),
+            reply_markup=buttons.result_keyboard(
+                ticket.pair_id, strength, record.id if result.making_of else None
+            ),
             reply_parameters=reply,
         )
 
@@ -173,21 +214,21 @@ def track(followers: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
     task.add_done_callback(followers.discard)
 
 
-async def resume(data: BotData, spawn: Spawn, bot: Bot) -> int:
-    """Follow again every job a previous run left: its progress message goes on, its result
-    is delivered. Returns how many."""
+async def adopt(data: BotData, spawn: Spawn, bot: Bot) -> int:
+    """Follow every job nobody reports: left by a previous run of this bot, or by a replica
+    that stopped. Its progress message goes on, its result is delivered. Returns how many."""
     count = 0
     for record in await data.queue.unfinished():
         ticket = Ticket.of(record)
-        if ticket is None:
-            logger.warning("Job %s has no chat to report to; leaving it", record.id)
+        if record.id in data.following or ticket is None:
             continue
         # Stopped before its progress message was out: a new one, of the pair if still known.
         session = data.sessions.peek(ticket.chat_id, ticket.user_id)
         known = session.owns(ticket.pair_id) and session.pair_preview_file_id
         picture = session.pair_preview_file_id if known else None
+        data.following.add(record.id)  # before any await: the next round must not take it too
         track(data.followers, spawn(follow(bot, data, record, picture), f"job {record.id}"))
         count += 1
     if count:
-        logger.info("Picked up %d job(s) from before the restart", count)
+        logger.info("Picked up %d job(s) nobody was reporting", count)
     return count

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: Image files accepted as documents, with the suffix they are stored under.
 IMAGE_MIME_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+#: ``ftyp`` brands of HEIC/HEIF, the iPhone's format: Pillow cannot read it, so it is named.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 DECODE_SIDE = 1024  # a JPEG is decoded at about this size to validate it: fast, still faithful
 THUMBNAIL_SIDE = 320
 PREVIEW_GAP = 8
@@ -74,10 +76,17 @@ async def fetch_picture(bot: Bot, image: IncomingImage, path: Path, limit_mb: in
         raise PictureRefused(texts.DOWNLOAD_FAILED) from error
     if len(data) > limit:
         raise PictureRefused(texts.too_big(limit_mb))
+    if is_heif(data):  # an iPhone photo under a .jpg name, say: tell the user what it is
+        raise PictureRefused(texts.HEIC)
     try:
         return await store_picture(data, path)
     except ImageError as error:
         raise PictureRefused(str(error)) from error
+
+
+def is_heif(data: bytes) -> bool:
+    """Whether ``data`` is a HEIC/HEIF image, by its ISO media ``ftyp`` box and brand."""
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
 
 
 async def download(bot: Bot, image: IncomingImage) -> bytes:

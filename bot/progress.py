@@ -19,7 +19,16 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from jobqueue import Cancelled, Failed, Finished, JobEvent, Progressed, Queued, Requeued
+from jobqueue import (
+    Cancelled,
+    Failed,
+    Finished,
+    JobEvent,
+    Progressed,
+    ProgressInfo,
+    Queued,
+    Requeued,
+)
 
 from . import texts
 from .retry import retry_after_seconds, with_retries
@@ -45,24 +54,32 @@ class Target:
 
 
 class ChatThrottle:
-    """Spaces progress edits in each chat at least ``interval`` seconds apart.
+    """Spaces progress edits: ``interval`` seconds apart in each chat, and at most
+    ``overall_per_second`` over all chats.
 
-    A caller reserves the next free slot before it sleeps, so several jobs in one group
-    chat take turns instead of bursting together.
+    Telegram takes about 30 messages a second from a bot; keeping progress edits well below
+    leaves room for what users wait for (answers, pairs, results), even when fifty queued
+    jobs all move up a place at once. A caller reserves the next free slot before it
+    sleeps, so several jobs in one group chat take turns instead of bursting together.
     """
 
     _PRUNE_ABOVE = 1024
 
-    def __init__(self, interval: float, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, interval: float, overall_per_second: float = 10.0, clock: Clock = time.monotonic
+    ) -> None:
         self.interval = interval
+        self.spacing = 1 / overall_per_second
         self._clock = clock
         self._next_slot: dict[int, float] = {}
+        self._next_any = clock()
 
     async def turn(self, chat_id: int) -> None:
         """Wait until this chat may see another edit."""
         now = self._clock()
-        slot = max(now, self._next_slot.get(chat_id, now))
+        slot = max(now, self._next_slot.get(chat_id, now), self._next_any)
         self._next_slot[chat_id] = slot + self.interval
+        self._next_any = slot + self.spacing
         self._prune(now)
         if slot > now:
             await asyncio.sleep(slot - now)
@@ -127,6 +144,10 @@ class ProgressMessage:
                 tasks.create_task(self._keep_current())
         assert self._outcome is not None
         return self._outcome
+
+    @property
+    def last_progress(self) -> ProgressInfo | None:
+        return self._state.progress if isinstance(self._state, Progressed) else None
 
     async def close(
         self, caption: str, markup: InlineKeyboardMarkup | None = None, *, give_up_after: float

@@ -78,6 +78,28 @@ class Settings:
     progress_interval: float = 3.0  # seconds between edits of a progress message, per chat
     preview_interval: float = 15.0  # seconds between preview pictures; 0 turns them off
     max_download_mb: int = TELEGRAM_DOWNLOAD_LIMIT_MB
+    allowed_users: Users = frozenset()  # empty: everyone may use the bot
+    admin_users: Users = frozenset()  # /stats, and no limits
+    jobs_per_user_per_day: int = 0  # 0: unlimited
+    pictures_per_minute: int = 10  # per user; a flood cannot fill the disk or the queue
+    data_max_mb: int = 0  # 0: no cap; else new pictures are refused once DATA_DIR is this big
+    metrics_port: int | None = None  # /metrics and /healthz; None: off
+    webhook_url: str = ""  # empty: long polling
+    webhook_secret: Secret | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    log_format: str = "text"
+
+    def allowed(self, user_id: int, username: str | None) -> bool:
+        """Whether this user may use the bot at all (admins always may)."""
+        return (
+            not self.allowed_users
+            or self.admin(user_id, username)
+            or _listed(self.allowed_users, user_id, username)
+        )
+
+    def admin(self, user_id: int, username: str | None) -> bool:
+        return _listed(self.admin_users, user_id, username)
 
     @property
     def max_download_bytes(self) -> int:
@@ -93,6 +115,14 @@ class Settings:
             steps=self.engine_steps,
             weights=self.engine_weights,
         )
+
+
+#: User ids as strings and @usernames in lower case without the @.
+Users = frozenset[str]
+
+
+def _listed(users: Users, user_id: int, username: str | None) -> bool:
+    return str(user_id) in users or (username is not None and username.lower() in users)
 
 
 def load_settings(
@@ -127,6 +157,10 @@ def _parse(values: Mapping[str, str], require_token: bool = True) -> Settings:
         for name, rule in _RULES.items()
         if values.get(name.upper())
     }
+    if fields.get("webhook_url") and not fields.get("webhook_secret"):
+        raise SettingsError(
+            "WEBHOOK_URL needs WEBHOOK_SECRET too, so that only Telegram can post updates"
+        )
     return Settings(bot_token=Secret(token), **fields)
 
 
@@ -192,6 +226,42 @@ def _queue_url(value: str) -> str:
     return value
 
 
+def _users(value: str) -> Users:
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    for name in names:
+        if not re.fullmatch(r"\d+|@?[A-Za-z]\w{3,31}", name):
+            raise ValueError(value)
+    return frozenset(name.removeprefix("@").lower() for name in names)
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError(value)
+    return port
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.lower() not in choices:
+            raise ValueError(value)
+        return value.lower()
+
+    return parse
+
+
+def _https(value: str) -> str:
+    if not value.startswith("https://"):
+        raise ValueError(value)
+    return value
+
+
+def _secret_token(value: str) -> Secret:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+        raise ValueError(value)
+    return Secret(value)
+
+
 def _folder(value: str) -> Path:
     path = Path(value).expanduser()
     if path.exists() and not path.is_dir():
@@ -216,4 +286,15 @@ _RULES: dict[str, _Rule] = {
     "progress_interval": _Rule(_at_least(0.5, float), "seconds, at least 0.5"),
     "preview_interval": _Rule(_at_least(0.0, float), "seconds (0 turns previews off)"),
     "max_download_mb": _Rule(_at_least(1, int), "megabytes, at least 1"),
+    "allowed_users": _Rule(_users, "user ids or @usernames, separated by commas"),
+    "admin_users": _Rule(_users, "user ids or @usernames, separated by commas"),
+    "jobs_per_user_per_day": _Rule(_at_least(0, int), "a whole number (0: unlimited)"),
+    "pictures_per_minute": _Rule(_at_least(1, int), "a whole number, at least 1"),
+    "data_max_mb": _Rule(_at_least(0, int), "megabytes (0: no cap)"),
+    "metrics_port": _Rule(_port, "a port number, 1 to 65535"),
+    "webhook_url": _Rule(_https, "an https:// URL Telegram can reach"),
+    "webhook_secret": _Rule(_secret_token, "1-256 letters, digits, _ or -", True),
+    "webhook_listen": _Rule(str, "an address to listen on"),
+    "webhook_port": _Rule(_port, "a port number, 1 to 65535"),
+    "log_format": _Rule(_choice("text", "json"), "text or json"),
 }

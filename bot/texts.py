@@ -60,6 +60,10 @@ AUDIO = "I can't use voice or audio messages."
 VIDEO = "I paint still pictures, not videos."
 ANIMATION = "I paint still pictures, not GIFs or animations."
 NOT_AN_IMAGE_FILE = "That file isn't a picture I can use. Please send a JPEG, PNG or WebP image."
+HEIC = (
+    "HEIC files (the iPhone's photo format) can't be read here. "
+    "Send it as a photo rather than a file, or as a JPEG, PNG or WebP file."
+)
 DOWNLOAD_FAILED = "I couldn't download that picture from Telegram. Please send it again."
 UNKNOWN_COMMAND = "I don't know that command. /help shows what I can do."
 
@@ -80,6 +84,9 @@ STOP_BUTTON = "✕ Cancel"
 LIGHTER_BUTTON = "− Lighter"
 STRONGER_BUTTON = "+ Stronger"
 NEW_PAIR_BUTTON = "New pair"
+MAKING_OF_BUTTON = "🎬 Making-of"
+MAKING_OF_CAPTION = "How your painting appeared."
+MAKING_OF_GONE = "The making-of is kept for a day; this one is gone."
 
 # Short notes shown when a button is pressed (at most 200 characters each).
 QUEUED_NOTE = "Added to the queue."
@@ -163,6 +170,51 @@ def duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds} s"
     minutes, rest = divmod(seconds, 60)
+    if minutes >= 60:
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     if minutes >= 10 or rest == 0:
         return f"{minutes} min"
     return f"{minutes} min {rest} s"
+
+
+# ---- running it for a community: access, fair use, capacity, the operator's view ------------
+
+NOT_ALLOWED = "Sorry, I only paint for the people my owner has added. Ask them to add you."
+PAINTING_UNAVAILABLE = "Painting is unavailable right now. Please try again later."
+DISK_FULL = "I'm out of room for new pictures right now. Please try again in a while."
+
+
+def too_many_pictures(wait: float) -> str:
+    return (
+        "You're sending pictures faster than I can look at them. "
+        f"Please send that one again in {duration(max(wait, 1))}."
+    )
+
+
+def daily_quota(limit: int, wait: float) -> str:
+    return f"That's your {limit} pictures for today. Come back in {duration(wait)}."
+
+
+def stats(
+    waiting: int,
+    running: int,
+    outcomes: dict[str, int],
+    median: float | None,
+    p95: float | None,
+    workers: int,
+    disk_mb: float,
+) -> str:
+    """/stats for admins: the queue now, today's jobs, and the disk."""
+    ended = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())
+    times = (
+        f"median {duration(median)}, 95th percentile {duration(p95)}"
+        if median is not None and p95 is not None
+        else "no finished job yet"
+    )
+    return (
+        f"Queue: {waiting} waiting, {running} painting · workers alive: {workers}\n"
+        f"Today (UTC): {ended}\n"
+        f"Job time: {times}\n"
+        f"DATA_DIR: {disk_mb:.1f} MB"
+    )

@@ -17,6 +17,9 @@ from .errors import ImageError
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")  # JPEG covers MPO (phone photos)
 MIN_SIDE = 32
 MAX_PIXELS = 50_000_000  # a 50 MP photo is fine; more is a decompression bomb or a panorama
+#: The long side at most this many times the short one: a longer strip, painted at the
+#: engine's 384-512 px, would come out a few pixels thin (and Telegram refuses such photos).
+MAX_ASPECT = 10
 MAX_BYTES = 50 * 1024 * 1024
 
 ImageSource = str | Path | bytes | BinaryIO | Image.Image
@@ -50,7 +53,8 @@ def load_image(source: ImageSource, *, max_side: int | None = None) -> Image.Ima
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError("This image is too large to process safely.") from error
+        # Pillow's own limit (about 89 MP) is far above ours: say what to send instead.
+        raise ImageError("This image is too large; please send one under 50 megapixels.") from error
     except (OSError, ValueError, SyntaxError, UnidentifiedImageError) as error:
         raise ImageError(
             "I could not read this image. Please send a JPEG, PNG or WebP picture."
@@ -68,6 +72,11 @@ def _check_size(size: tuple[int, int]) -> None:
         raise ImageError(
             f"This image is too small ({width}×{height}); it needs at least {MIN_SIDE} pixels "
             "on each side."
+        )
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageError(
+            f"This image is too long and thin ({width}×{height}); one side can be at most "
+            f"{MAX_ASPECT} times the other. Please crop it."
         )
 
 

@@ -18,6 +18,7 @@ from jobqueue import JSON, PaintCancelled, Painted, PictureRefused, ProgressInfo
 
 from .errors import Cancelled, ImageError
 from .images import load_image
+from .makingof import FrameRecorder
 from .optimize import stylize, warm_up
 from .options import Progress, Strength, StyleOptions
 
@@ -45,16 +46,16 @@ class EnginePainter:
         chosen = self.options(options)
         decode_side = 4 * (chosen.max_side or 1024)  # a big JPEG decodes at a reduced scale
         previews = _PreviewClock(self.preview_interval)
+        frames = FrameRecorder()
+
+        def on_progress(progress: Progress) -> None:
+            frames(progress)
+            report(_info(progress, previews))
+
         try:
             content_image = load_image(content, max_side=decode_side)
             style_image = load_image(style, max_side=decode_side)
-            result = stylize(
-                content_image,
-                style_image,
-                chosen,
-                on_progress=lambda progress: report(_info(progress, previews)),
-                cancel=cancel,
-            )
+            result = stylize(content_image, style_image, chosen, on_progress, cancel)
         except ImageError as error:
             raise PictureRefused(str(error)) from None
         except Cancelled:
@@ -62,7 +63,8 @@ class EnginePainter:
         png = io.BytesIO()
         result.image.save(png, "PNG")
         width, height = result.image.size
-        return Painted(png.getvalue(), width, height, result.elapsed, result.note or "")
+        film = frames.film(result.image)
+        return Painted(png.getvalue(), width, height, result.elapsed, result.note or "", film)
 
 
 @dataclasses.dataclass

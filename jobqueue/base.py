@@ -6,7 +6,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
-from .model import JSON, JobEvent, JobRecord, JobSpec, Painted, ProgressInfo
+from .model import JSON, JobEvent, JobRecord, JobSpec, Painted, ProgressInfo, QueueStats
 
 Report = Callable[[ProgressInfo], None]
 
@@ -72,11 +72,29 @@ class JobQueue(Protocol):
         """The finished picture (PNG), kept until the job is acknowledged."""
         ...
 
+    async def making_of(self, job_id: str) -> bytes | None:
+        """The film of the job's run (a GIF), kept a day after the job ended; None if gone."""
+        ...
+
     async def acknowledge(self, job_id: str) -> None:
         """The user knows how the job ended: forget its pictures."""
 
     async def unfinished(self) -> list[JobRecord]:
         """Jobs not yet acknowledged, oldest first: what a restarted submitter must follow."""
+        ...
+
+    async def claim(self, job_id: str, holder: str, seconds: float) -> bool:
+        """Take, or renew, the right to follow and deliver this job for ``seconds``: with
+        several bot replicas on one queue, only the holder reports a job to its user.
+        False while another holder has it."""
+        ...
+
+    async def release(self, job_id: str, holder: str) -> None:
+        """Give the job up early (the holder is stopping, or is done with it)."""
+
+    async def stats(self, since: float) -> QueueStats:
+        """Depth and workers now; outcomes and painting times of jobs ended after ``since``
+        (a ``time.time()`` value)."""
         ...
 
     @property

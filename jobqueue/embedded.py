@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from .base import Painter
+from .logs import current_job
 from .model import (
     FAILURE_MESSAGE,
     TERMINAL,
@@ -39,6 +40,7 @@ from .model import (
     ProgressInfo,
     Queued,
     QueueFull,
+    QueueStats,
     Requeued,
     ResultInfo,
     Started,
@@ -54,6 +56,8 @@ MAX_ATTEMPTS = 3
 NEARLY_DONE = 0.9
 #: Acknowledged jobs are kept this long (without their pictures), for the operator's figures.
 KEEP_ENDED_SECONDS = 30 * 24 * 3600
+#: A job's making-of film is kept this long after it ended, for its button.
+KEEP_FILMS_SECONDS = 24 * 3600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -66,6 +70,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     style        BLOB,
     result       BLOB,
     result_info  TEXT,
+    making_of    BLOB,
     error        TEXT,
     attempts     INTEGER NOT NULL DEFAULT 0,
     acknowledged INTEGER NOT NULL DEFAULT 0,
@@ -99,10 +104,11 @@ class EmbeddedQueue:
         self._running: dict[str, threading.Event] = {}  # job id -> its cancel event
         self._cancelled_by_user: set[str] = set()
         self._ahead: dict[str, int] = {}  # what each waiting job was last told
+        self._claims: dict[str, tuple[str, float]] = {}  # job id -> (holder, until)
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._worker: asyncio.Task[None] | None = None
-        self._unavailable: str | None = "the painter is warming up"
+        self._unavailable: str | None = None  # while warming up, jobs wait: not unavailable
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -113,6 +119,7 @@ class EmbeddedQueue:
         db.execute("PRAGMA journal_mode=WAL")  # a reader never waits for the writer
         db.execute("PRAGMA synchronous=NORMAL")  # durable against a crash of this process
         db.executescript(_SCHEMA)
+        self._migrate()
         self._recover()
         self._worker = asyncio.create_task(self._work(), name="embedded painter")
 
@@ -139,6 +146,39 @@ class EmbeddedQueue:
     @property
     def unavailable(self) -> str | None:
         return self._unavailable
+
+    async def claim(self, job_id: str, holder: str, seconds: float) -> bool:
+        """One process holds this queue, but it may follow a job twice by mistake."""
+        now = time.monotonic()
+        current = self._claims.get(job_id)
+        if current is not None and current[0] != holder and current[1] > now:
+            return False
+        self._claims[job_id] = (holder, now + seconds)
+        return True
+
+    async def release(self, job_id: str, holder: str) -> None:
+        if self._claims.get(job_id, (None,))[0] == holder:
+            del self._claims[job_id]
+
+    async def stats(self, since: float) -> QueueStats:
+        db = self._db_()
+        counts = dict(db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
+        ended = db.execute(
+            "SELECT state, result_info FROM jobs WHERE ended >= ?", (since,)
+        ).fetchall()
+        outcomes = {state: 0 for state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)}
+        durations = []
+        for row in ended:
+            outcomes[row["state"]] = outcomes.get(row["state"], 0) + 1
+            if row["result_info"]:
+                durations.append(float(json.loads(row["result_info"])["elapsed"]))
+        return QueueStats(
+            waiting=counts.get(JobState.QUEUED, 0),
+            running=counts.get(JobState.RUNNING, 0),
+            outcomes={str(state): count for state, count in outcomes.items()},
+            durations=durations,
+            workers=0 if self._worker is None or self._worker.done() or self._unavailable else 1,
+        )
 
     # ---- the submitter's side ----------------------------------------------------------------
 
@@ -224,6 +264,14 @@ class EmbeddedQueue:
             raise KeyError(f"job {job_id} has no result to hand over")
         return bytes(png)
 
+    async def making_of(self, job_id: str) -> bytes | None:
+        row = (
+            self._db_()
+            .execute("SELECT making_of FROM jobs WHERE id = ?", (int(job_id),))
+            .fetchone()
+        )
+        return None if row is None or row[0] is None else bytes(row[0])
+
     async def acknowledge(self, job_id: str) -> None:
         self._db_().execute(
             "UPDATE jobs SET acknowledged = 1, content = NULL, style = NULL, result = NULL"
@@ -284,6 +332,7 @@ class EmbeddedQueue:
         )
         cancel = self._running[job_id] = threading.Event()
         loop = asyncio.get_running_loop()
+        current_job.set(job_id)  # this task's log lines (and the painter thread's) name it
 
         def report(progress: ProgressInfo) -> None:
             loop.call_soon_threadsafe(self._progressed, job_id, progress)
@@ -320,9 +369,16 @@ class EmbeddedQueue:
     def _finish(self, job_id: str, painted: Painted) -> None:
         info = ResultInfo.of(painted)
         self._db_().execute(
-            "UPDATE jobs SET state = ?, result = ?, result_info = ?, content = NULL,"
-            " style = NULL, ended = ? WHERE id = ?",
-            (JobState.DONE, painted.png, json.dumps(vars(info)), self._clock(), int(job_id)),
+            "UPDATE jobs SET state = ?, result = ?, result_info = ?, making_of = ?,"
+            " content = NULL, style = NULL, ended = ? WHERE id = ?",
+            (
+                JobState.DONE,
+                painted.png,
+                json.dumps(vars(info)),
+                painted.making_of,
+                self._clock(),
+                int(job_id),
+            ),
         )
         logger.info("Job %s done in %.1f s", job_id, painted.elapsed)
         self._publish(job_id, Finished(info))
@@ -346,6 +402,14 @@ class EmbeddedQueue:
         logger.info("Job %s back on the queue: %s", job_id, reason)
         self._publish(job_id, Requeued(reason))
 
+    def _migrate(self) -> None:
+        """Columns added since a DATA_DIR was made: added to its table too."""
+        db = self._db_()
+        have = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+        for column, kind in (("making_of", "BLOB"),):
+            if column not in have:
+                db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
+
     def _recover(self) -> None:
         """What a crash or a stop left: running jobs wait again; old acknowledged rows go."""
         db = self._db_()
@@ -358,6 +422,10 @@ class EmbeddedQueue:
         db.execute(
             "DELETE FROM jobs WHERE acknowledged = 1 AND ended < ?",
             (self._clock() - KEEP_ENDED_SECONDS,),
+        )
+        db.execute(
+            "UPDATE jobs SET making_of = NULL WHERE ended < ?",
+            (self._clock() - KEEP_FILMS_SECONDS,),
         )
 
     # ---- positions, events, records --------------------------------------------------------

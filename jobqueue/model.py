@@ -69,6 +69,7 @@ class Painted:
     height: int
     elapsed: float
     note: str = ""  # e.g. "made at 358 px: the GPU had no room for more"
+    making_of: bytes | None = field(default=None, repr=False)  # a short GIF of the run
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,12 @@ class ResultInfo:
     height: int
     elapsed: float
     note: str = ""
+    making_of: bool = False  # a film of the run is kept (for a day): see ``making_of``
 
     @classmethod
     def of(cls, painted: Painted) -> ResultInfo:
-        return cls(painted.width, painted.height, painted.elapsed, painted.note)
+        film = painted.making_of is not None
+        return cls(painted.width, painted.height, painted.elapsed, painted.note, film)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,17 @@ class JobRecord:
     error: str | None = None  # why it failed, in words a user can read
     result: ResultInfo | None = None
     acknowledged: bool = False  # the submitter has told its user how it ended
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """The queue at a glance, for the operator: now, and since a given time."""
+
+    waiting: int
+    running: int
+    outcomes: dict[str, int]  # "done", "failed", "cancelled": jobs that ended since
+    durations: list[float]  # seconds of painting of each job done since
+    workers: int  # painters alive now
 
 
 # ---- events, in the order a job meets them ----------------------------------------------------

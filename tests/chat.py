@@ -72,10 +72,11 @@ async def assert_no_reply(
 ) -> None:
     """The bot sent nothing to the chat since ``after``.
 
-    Proof, not a guess: the user then sends a command the bot does not know, and PTB handles
-    one update at a time, so once it is answered every earlier update has been handled. Its
-    answer, recognised by its words (a stray reply could come first), must be the only bot
-    message since ``after``.
+    Proof, not a guess: the user then sends a command the bot does not know, and the bot
+    handles one user's updates in order, one at a time, so once it is answered every earlier
+    update *of this user* has been handled. Its answer, recognised by its words (a stray
+    reply could come first), must be the only bot message since ``after``. (For another
+    user's or a channel's update, wait until the bot has handled that update instead.)
     """
     chat_id = group or user
     barrier = telegram.user_sends_command(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import math
 import random
+import struct
+import zlib
 from collections.abc import Callable
 
 from PIL import Image
@@ -64,3 +66,33 @@ def encode(image: Image.Image, fmt: str = "PNG", **params: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
     return buffer.getvalue()
+
+
+def ramp(width: int = 64, height: int = 48) -> Image.Image:
+    """A grey ramp, black at the left edge to white at the right: shows a wrong tone curve."""
+    image = Image.new("L", (width, height))
+    image.putdata([round(255 * x / (width - 1)) for _ in range(height) for x in range(width)])
+    return image
+
+
+def halves(size: tuple[int, int], first: RGB, second: RGB, *, across: bool = False) -> Image.Image:
+    """Two colours: ``first`` on the left half (on the top half if ``across``), ``second``
+    on the other: shows a picture turned or mirrored."""
+    width, height = size
+    image = Image.new("RGB", size, second)
+    image.paste(first, (0, 0, width, height // 2) if across else (0, 0, width // 2, height))
+    return image
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A valid 1-bit PNG whose header claims ``width``×``height`` over a tiny body: the
+    shape of a decompression bomb, cheap to make and harmless unless decoded."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    body = zlib.compress(b"\x00" * (1 + width // 8) * 16)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
 from PIL import Image
 
 from bot import texts
 from bot.context import BotApplication
-from tests.botapi import BotApiServer, Sent
+from tests.botapi import BotApiServer
 from tests.chat import ALICE, BOB, GROUP, SendPair, StartBot, assert_no_reply, in_group
 from tests.pictures import checkerboard, encode, gradient, noise, stripes, waves
 
@@ -145,66 +142,6 @@ async def test_cancel_forgets_the_pair_and_a_new_photo_starts_over(
 
     sent = telegram.user_sends_command(ALICE, "/cancel")
     assert (await telegram.await_message(ALICE, after=sent)).body == texts.PICTURES_DROPPED
-
-
-# ---- everything that is not a usable picture ------------------------------------------------
-
-TOO_BIG = 25 * 1024 * 1024
-
-BAD_INPUTS: dict[str, tuple[Callable[[BotApiServer], Sent], str]] = {
-    "text": (lambda t: t.user_sends_text(ALICE, "paint it blue please"), texts.NOT_A_PICTURE),
-    "sticker": (lambda t: t.user_sends_media(ALICE, "sticker"), texts.STICKER),
-    "voice": (lambda t: t.user_sends_media(ALICE, "voice"), texts.AUDIO),
-    "video": (lambda t: t.user_sends_media(ALICE, "video"), texts.VIDEO),
-    "gif": (lambda t: t.user_sends_media(ALICE, "animation"), texts.ANIMATION),
-    "pdf": (
-        lambda t: t.user_sends_document(ALICE, b"%PDF-1.4 not a picture", "notes.pdf"),
-        texts.NOT_AN_IMAGE_FILE,
-    ),
-    "broken image": (
-        lambda t: t.user_sends_document(ALICE, b"\x89PNG\r\n\x1a\n broken", "broken.png"),
-        "I could not read this image.",
-    ),
-    "tiny image": (
-        lambda t: t.user_sends_photo(ALICE, encode(gradient(16, 16))),
-        "This image is too small (16×16)",
-    ),
-    "file over 20 MB": (
-        lambda t: t.user_sends_document(
-            ALICE, encode(gradient()), "huge.png", file_size_override=TOO_BIG
-        ),
-        texts.too_big(20),
-    ),
-    "unknown command": (lambda t: t.user_sends_command(ALICE, "/paint"), texts.UNKNOWN_COMMAND),
-}
-
-
-@pytest.mark.parametrize("kind", BAD_INPUTS)
-async def test_anything_else_gets_a_short_answer_and_the_photo_is_kept(
-    kind: str, bot: BotApplication, telegram: BotApiServer
-):
-    send, expected = BAD_INPUTS[kind]
-    sent = telegram.user_sends_photo(ALICE, encode(gradient()))
-    await telegram.await_message(ALICE, after=sent, contains=texts.GOT_CONTENT)
-
-    sent = send(telegram)
-    reply = await telegram.await_message(ALICE, after=sent)
-    assert reply.body.startswith(expected)
-    assert reply.body.endswith(texts.NEED_STYLE)  # says what it still needs
-
-    sent = telegram.user_sends_photo(ALICE, encode(stripes()))
-    assert (await telegram.await_message(ALICE, after=sent)).body == texts.PAIR_READY
-
-
-async def test_a_file_over_the_limit_is_never_downloaded(
-    bot: BotApplication, telegram: BotApiServer
-):
-    sent = telegram.user_sends_document(
-        ALICE, encode(gradient()), "huge.png", file_size_override=TOO_BIG
-    )
-    await telegram.await_message(ALICE, after=sent, contains="too big")
-    assert telegram.calls("getFile") == []
-    assert telegram.downloaded_file_ids() == []
 
 
 # ---- buttons that are not what they seem ----------------------------------------------------

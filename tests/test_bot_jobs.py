@@ -7,6 +7,7 @@ the test acts gets many steps and is cancelled as soon as it has shown progress.
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -227,21 +228,6 @@ async def test_a_full_queue_says_busy(
         await assert_no_reply(telegram, CAROL, after=press)
 
 
-async def test_a_job_that_cannot_start_says_so_in_plain_words_and_offers_a_retry(
-    start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
-):
-    async with start_bot(engine_weights="/nonexistent/vgg19.pth"):
-        pair = await send_pair(ALICE)
-        progress = await press_strength(telegram, ALICE, pair, "Medium")
-        failed = await telegram.await_edit(
-            ALICE, progress.message_id, contains="Sorry, this one didn't"
-        )
-        assert labels(failed) == STRENGTH_BUTTONS
-
-        sent = telegram.user_sends_command(ALICE, "/status")  # the bot carries on
-        assert (await telegram.await_message(ALICE, after=sent)).body.startswith(texts.STATUS_IDLE)
-
-
 class EngineCrash(RuntimeError):
     """Stands for a bug or a device error deep in the engine."""
 
@@ -447,3 +433,33 @@ async def test_every_result_arrives_once_when_a_fifth_of_sends_and_edits_fail(
         documents = [m for m in after if m.kind == "document"]
         photos = [m for m in after if m.body.startswith("Medium style")]
         assert len(documents) == 1 and len(photos) == 1, telegram.dump(user)
+
+
+async def test_the_making_of_film_is_a_short_small_animation_sent_on_request(
+    start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
+):
+    async with start_bot(engine_steps=30):
+        await film_of_a_result(telegram, send_pair)
+
+
+async def film_of_a_result(telegram: BotApiServer, send_pair: SendPair) -> None:
+    pair = await send_pair(ALICE)
+    await press_strength(telegram, ALICE, pair, "Medium")
+    result = await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
+    assert labels(result) == ["− Lighter", "+ Stronger", "New pair", texts.MAKING_OF_BUTTON]
+
+    press = telegram.user_presses_button(ALICE, result.message_id, label="Making-of")
+    film = await telegram.await_message(ALICE, after=press, kind="animation")
+    assert film.body == texts.MAKING_OF_CAPTION and film.reply_to_message_id == result.message_id
+    assert len(film.data) <= 3 * 1024 * 1024
+    with Image.open(io.BytesIO(film.data)) as gif:
+        assert gif.format == "GIF" and gif.n_frames >= 3  # the picture appearing, then done
+        durations = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            durations.append(gif.info["duration"])
+        assert sum(durations) <= 5000 and gif.size[0] <= 320
+
+    # A film no longer kept (after a day) is explained, not an error.
+    press = telegram.user_presses_button(ALICE, result.message_id, "film:99999", check=False)
+    assert await telegram.await_button_answer(press) == texts.MAKING_OF_GONE

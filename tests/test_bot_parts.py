@@ -66,16 +66,25 @@ def test_sentences_with_numbers():
     assert texts.queued(2) == "Queued — 2 ahead of you."
     assert texts.queued(0) == "Queued — you're next."
     assert texts.painting(0.4, 2, 3, 25.2) == "Painting… 40% · stage 2 of 3 · about 25 s left"
-    assert [texts.duration(s) for s in (0.4, 59.6, 65, 120, 725)] == [
+    assert [texts.duration(s) for s in (0.4, 59.6, 65, 120, 725, 3600, 18720)] == [
         "0 s",
         "1 min",
         "1 min 5 s",
         "2 min",
         "12 min",
+        "1 h",
+        "5 h 12 min",
     ]
     assert (
         texts.result_caption(Strength.LIGHT, (512, 384), 14.2) == "Light style · 512×384 px · 14 s"
     )
+
+
+async def test_the_throttle_caps_edits_over_all_chats():
+    throttle = ChatThrottle(interval=5.0, overall_per_second=20)
+    started = time.monotonic()
+    await asyncio.gather(*(throttle.turn(chat_id=chat) for chat in range(11)))
+    assert time.monotonic() - started >= 0.5  # eleven chats, twenty a second: ten gaps
 
 
 async def test_the_throttle_spaces_edits_per_chat():

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +145,62 @@ async def test_sigterm_mid_job_exits_cleanly_and_the_next_start_delivers_it(
     assert len(results(telegram, ALICE)) == 1
     log = (tmp_path / "bot.log").read_text()
     assert "Traceback" not in log and telegram.token not in log
+
+
+# ---- webhook mode ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def post(url: str, update: dict[str, object], secret: str | None) -> int:
+    """POST an update the way Telegram does; the HTTP status the bot answers."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    body = json.dumps(update).encode()
+    request = urllib.request.Request(url, body, headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.slow
+async def test_webhook_mode_takes_updates_only_with_the_secret(
+    telegram: BotApiServer, tmp_path: Path
+):
+    port, secret = free_port(), "s3cret-token"
+    settings = {
+        "WEBHOOK_URL": "https://bot.example.org/telegram/hook",
+        "WEBHOOK_SECRET": secret,
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+    }
+    with bot_running(telegram, tmp_path, **settings) as process:
+        hook = await asyncio.to_thread(telegram.wait_for_call, "setWebhook", timeout=60)
+        assert hook.params["url"] == settings["WEBHOOK_URL"]
+        assert hook.params["secret_token"] == secret
+        url = f"http://127.0.0.1:{port}/telegram/hook"
+        for _ in range(100):  # the webhook server comes up with the bot's start
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.1)
+
+        forged = telegram.user_sends_command(ALICE, "/start")  # the update, not polled
+        assert await asyncio.to_thread(post, url, forged.update, None) == 403
+        assert await asyncio.to_thread(post, url, forged.update, "wrong") == 403
+        real = telegram.user_sends_command(BOB, "/start")
+        assert await asyncio.to_thread(post, url, real.update, secret) == 200
+        assert (await telegram.await_message(BOB, after=real)).body == texts.INTRO
+        assert telegram.messages(ALICE) == []
+        assert telegram.calls("getUpdates") == []  # no polling in webhook mode
+
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 20) == 0

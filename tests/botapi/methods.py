@@ -56,6 +56,11 @@ def send_document(store: Store, p: JSON, files: Files) -> JSON:
     return _send(store, p, "document", files)
 
 
+def send_animation(store: Store, p: JSON, files: Files) -> JSON:
+    """A GIF or a silent MP4, played in the chat (kept like a document)."""
+    return _send(store, p, "animation", files)
+
+
 def edit_message_caption(store: Store, p: JSON, files: Files) -> JSON:
     message = _editable(store, p, "caption")
     new_caption, markup = caption(p), callback_markup(p)
@@ -182,3 +187,10 @@ def _attach(message: BotMessage, media: Attachment) -> None:
     message.kind, message.data, message.media = media.kind, media.data, media.media
     message.file_id, message.file_name = media.file_id, media.file_name
     message.mime_type = media.mime_type
+
+
+def set_webhook(store: Store, p: JSON, files: Files) -> bool:
+    """Webhook mode: Telegram would now post updates to ``url`` with ``secret_token``."""
+    if not str(p.get("url", "")).startswith("https://"):
+        raise bad_request("bad webhook: HTTPS url must be provided for webhook")
+    return True

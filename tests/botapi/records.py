@@ -13,6 +13,9 @@ from PIL import Image
 
 JSON = dict[str, Any]
 
+#: The update fields that hold a message, besides a button press's.
+_MESSAGE_UPDATES = ("message", "edited_message", "channel_post")
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -23,10 +26,12 @@ class Sent:
 
     @property
     def message(self) -> JSON:
-        """The user's message, or for a button press the bot message carrying the button."""
+        """The user's message (sent or edited), a channel's post, or for a button press the
+        bot message carrying the button."""
         if "callback_query" in self.update:
             return dict(self.update["callback_query"]["message"])
-        return dict(self.update["message"])
+        kind = next((kind for kind in _MESSAGE_UPDATES if kind in self.update), "message")
+        return dict(self.update[kind])
 
     @property
     def chat_id(self) -> int:

@@ -10,7 +10,8 @@ from typing import Literal
 from tests.botapi.records import JSON, Sent
 from tests.botapi.store import Chat, Store
 
-MediaKind = Literal["sticker", "voice", "video", "animation"]
+MediaKind = Literal["sticker", "voice", "audio", "video", "video_note", "animation"]
+ShareKind = Literal["location", "contact", "poll", "dice"]
 
 # Each kind's fields besides file_id/file_unique_id/file_size, as Telegram sends them.
 _MEDIA: dict[MediaKind, JSON] = {
@@ -23,6 +24,13 @@ _MEDIA: dict[MediaKind, JSON] = {
         "emoji": "🙂",
     },
     "voice": {"duration": 2, "mime_type": "audio/ogg"},
+    "audio": {
+        "duration": 180,
+        "performer": "Test Band",
+        "title": "Test Song",
+        "file_name": "song.mp3",
+        "mime_type": "audio/mpeg",
+    },
     "video": {
         "width": 640,
         "height": 360,
@@ -30,6 +38,7 @@ _MEDIA: dict[MediaKind, JSON] = {
         "file_name": "video.mp4",
         "mime_type": "video/mp4",
     },
+    "video_note": {"length": 240, "duration": 3},  # the round videos
     "animation": {
         "width": 320,
         "height": 240,
@@ -37,6 +46,28 @@ _MEDIA: dict[MediaKind, JSON] = {
         "file_name": "animation.gif.mp4",
         "mime_type": "video/mp4",
     },
+}
+
+# Messages that carry no file at all: each kind's field, as Telegram sends it.
+_SHARES: dict[ShareKind, JSON] = {
+    "location": {"latitude": 48.5216, "longitude": 9.0576},
+    "contact": {"phone_number": "+4970710000", "first_name": "Tina", "user_id": 1999},
+    "poll": {
+        "id": "5000000001",
+        "question": "Light or Strong?",
+        "options": [
+            {"persistent_id": "1", "text": "Light", "voter_count": 0},
+            {"persistent_id": "2", "text": "Strong", "voter_count": 0},
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": True,
+        "members_only": False,
+    },
+    "dice": {"emoji": "🎲", "value": 4},
 }
 
 
@@ -84,23 +115,35 @@ class Users:
         user_id: int,
         image_bytes: bytes,
         *,
+        caption: str | None = None,
         media_group_id: str | None = None,
+        forwarded_from: int | None = None,
+        from_bot: bool = False,
         chat_id: int | None = None,
         chat_type: str = "private",
         reply_to_message_id: int | None = None,
     ) -> Sent:
-        """A photo; like Telegram's, delivered as re-encoded JPEG sizes, smallest first."""
+        """A photo; like Telegram's, delivered as re-encoded JPEG sizes, smallest first.
+
+        ``forwarded_from`` makes it a forward of that user's photo (Telegram's
+        ``forward_origin``); ``from_bot`` makes the sender another bot (``is_bot``), which a
+        bot must not mistake for a person.
+        """
         with self._store.cond:
-            try:
-                fields: JSON = {"photo": self._store.files.add_photo(image_bytes)}
-            except ValueError as exc:
-                raise ValueError(
-                    "user_sends_photo needs bytes Pillow can decode (Telegram only delivers "
-                    "re-encoded photos); use user_sends_document for arbitrary bytes"
-                ) from exc
+            fields: JSON = {"photo": self._photo_sizes(image_bytes)}
+            if forwarded_from is not None:
+                fields["forward_origin"] = {
+                    "type": "user",
+                    "date": int(time.time()) - 3600,
+                    "sender_user": self._store.user(forwarded_from),
+                }
+        if caption is not None:
+            fields["caption"] = caption
         if media_group_id is not None:
             fields["media_group_id"] = media_group_id
-        return self._user_message(user_id, fields, chat_id, chat_type, reply_to_message_id)
+        return self._user_message(
+            user_id, fields, chat_id, chat_type, reply_to_message_id, from_bot=from_bot
+        )
 
     def user_sends_document(
         self,
@@ -129,8 +172,8 @@ class Users:
         chat_id: int | None = None,
         chat_type: str = "private",
     ) -> Sent:
-        """A sticker, voice note, video or GIF (whose message also carries a "document",
-        as Telegram's does); the file's bytes are a placeholder."""
+        """A sticker, voice note, music file, video, round video note or GIF (whose message
+        also carries a "document", as Telegram's does); the file's bytes are a placeholder."""
         shape = _MEDIA[kind]
         with self._store.cond:
             stored = self._store.files.add(
@@ -143,6 +186,86 @@ class Users:
         if kind == "animation":
             fields["document"] = stored.document_json()
         return self._user_message(user_id, fields, chat_id, chat_type)
+
+    def user_shares(
+        self,
+        user_id: int,
+        kind: ShareKind,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+    ) -> Sent:
+        """A location, contact, poll or dice: the attachment menu's messages without a file."""
+        return self._user_message(user_id, {kind: _SHARES[kind]}, chat_id, chat_type)
+
+    def user_edits_message(
+        self,
+        user_id: int,
+        message_id: int,
+        *,
+        text: str | None = None,
+        caption: str | None = None,
+        photo: bytes | None = None,
+        chat_id: int | None = None,
+    ) -> Sent:
+        """The user edits a message of theirs: new text, a new caption, or another photo.
+
+        Telegram then sends the whole message again, with ``edit_date``, as an
+        ``edited_message`` update: a bot must not take it for a new message.
+        """
+        store = self._store
+        with store.cond:
+            chat = store.chats.get(user_id if chat_id is None else chat_id)
+            message = chat.user_messages.get(message_id) if chat else None
+            if chat is None or message is None or message["from"]["id"] != user_id:
+                raise ValueError(f"user {user_id} has no message {message_id} in that chat")
+            edited = copy.deepcopy(message)
+            for field, value in (("text", text), ("photo", photo)):
+                if value is not None and field not in edited:
+                    raise ValueError(f"message {message_id} has no {field} to edit")
+            if text is not None:
+                edited["text"] = text
+                edited.pop("entities", None)
+            if photo is not None:
+                edited["photo"] = self._photo_sizes(photo)
+            if caption is not None:
+                edited["caption"] = caption
+            edited["edit_date"] = int(time.time())
+            chat.user_messages[message_id] = edited
+            return store.enqueue(chat, {"edited_message": edited})
+
+    def channel_posts(
+        self,
+        channel_id: int,
+        *,
+        text: str | None = None,
+        photo: bytes | None = None,
+    ) -> Sent:
+        """A post in a channel the bot belongs to: a ``channel_post`` update, signed by the
+        channel (``sender_chat``) and from no user, which a bot must leave alone."""
+        if (text is None) == (photo is None):
+            raise ValueError("a post here is a text or a photo: pass exactly one")
+        store = self._store
+        with store.cond:
+            chat = store.chats.setdefault(
+                channel_id, Chat(channel_id, "channel", f"Test channel {channel_id}")
+            )
+            if chat.type != "channel":
+                raise ValueError(f"chat {channel_id} is a {chat.type} chat, not a channel")
+            fields: JSON = {"text": text} if photo is None else {"photo": self._photo_sizes(photo)}
+            if text is not None and text.startswith("/"):  # a command, marked as Telegram does
+                length = len(text.split()[0].encode("utf-16-le")) // 2
+                fields["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            post: JSON = {
+                "message_id": chat.take_message_id(),
+                "sender_chat": store.chat_json(chat),
+                "chat": store.chat_json(chat),
+                "date": int(time.time()),
+                **fields,
+            }
+            # Not kept in user_messages: transcripts name each message's sender, and no test
+            # replies to a post.
+            return store.enqueue(chat, {"channel_post": post})
 
     def user_presses_button(
         self,
@@ -193,6 +316,16 @@ class Users:
             }
             return store.enqueue(chat, {"callback_query": query})
 
+    def _photo_sizes(self, image_bytes: bytes) -> list[JSON]:
+        """A photo's sizes as Telegram delivers them (lock held)."""
+        try:
+            return self._store.files.add_photo(image_bytes)
+        except ValueError as exc:
+            raise ValueError(
+                "a photo needs bytes Pillow can decode (Telegram only delivers re-encoded "
+                "photos); use user_sends_document for arbitrary bytes"
+            ) from exc
+
     def _user_message(
         self,
         user_id: int,
@@ -200,13 +333,18 @@ class Users:
         chat_id: int | None,
         chat_type: str,
         reply_to_message_id: int | None = None,
+        *,
+        from_bot: bool = False,
     ) -> Sent:
         store = self._store
         with store.cond:
             chat = self._chat(user_id, chat_id, chat_type)
+            sender = store.user(user_id)
+            if from_bot:
+                sender.update(is_bot=True, username=f"helper{user_id}_bot")
             message: JSON = {
                 "message_id": chat.take_message_id(),
-                "from": store.user(user_id),
+                "from": sender,
                 "chat": store.chat_json(chat),
                 "date": int(time.time()),
                 **copy.deepcopy(fields),

@@ -1,0 +1,120 @@
+"""Fair use and room on disk: how many pictures a user may send a minute, how many jobs a
+day, and whether ``DATA_DIR`` has room. Counters live in ``DATA_DIR/limits.sqlite3``, so a
+restart does not hand out fresh allowances.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+DATABASE = "limits.sqlite3"
+WINDOW_SECONDS = 60.0  # the picture rate is counted over the last minute
+SIZE_CACHE_SECONDS = 10.0  # DATA_DIR is measured at most this often
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pictures (user_id INTEGER NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS pictures_by_user ON pictures (user_id, at);
+CREATE TABLE IF NOT EXISTS jobs_per_day (
+    user_id INTEGER NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+"""
+
+
+class Limits:
+    """Per-user allowances; each check answers None (go ahead) or seconds until it is fine."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        pictures_per_minute: int,
+        jobs_per_day: int,
+        data_max_mb: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.pictures_per_minute = pictures_per_minute
+        self.jobs_per_day = jobs_per_day
+        self.data_max_mb = data_max_mb
+        self._clock = clock
+        self._db: sqlite3.Connection | None = None
+        self._size: tuple[float, int] | None = None  # (measured at, bytes)
+
+    def open(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.data_dir / DATABASE, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        self._db = db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def take_picture(self, user_id: int) -> float | None:
+        """Count one incoming picture; if over the rate, seconds until one more is fine."""
+        now = self._clock()
+        db = self._db_()
+        db.execute("DELETE FROM pictures WHERE at < ?", (now - WINDOW_SECONDS,))
+        recent = [
+            float(at)
+            for (at,) in db.execute(
+                "SELECT at FROM pictures WHERE user_id = ? ORDER BY at", (user_id,)
+            )
+        ]
+        if len(recent) >= self.pictures_per_minute:
+            return recent[len(recent) - self.pictures_per_minute] + WINDOW_SECONDS - now
+        db.execute("INSERT INTO pictures VALUES (?, ?)", (user_id, now))
+        return None
+
+    def job_refusal(self, user_id: int) -> float | None:
+        """Seconds until the user's daily allowance renews, if it is used up (0: unlimited)."""
+        if not self.jobs_per_day or self.jobs_today(user_id) < self.jobs_per_day:
+            return None
+        today = dtm.datetime.fromtimestamp(self._clock(), dtm.UTC)
+        midnight = dtm.datetime.combine(today.date() + dtm.timedelta(days=1), dtm.time(), dtm.UTC)
+        return (midnight - today).total_seconds()
+
+    def jobs_today(self, user_id: int) -> int:
+        row = (
+            self._db_()
+            .execute(
+                "SELECT count FROM jobs_per_day WHERE user_id = ? AND day = ?",
+                (user_id, self._day()),
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def count_job(self, user_id: int) -> None:
+        self._db_().execute(
+            "INSERT INTO jobs_per_day VALUES (?, ?, 1) ON CONFLICT (user_id, day)"
+            " DO UPDATE SET count = count + 1",
+            (user_id, self._day()),
+        )
+
+    def disk_full(self) -> bool:
+        """Whether DATA_DIR holds DATA_MAX_MB or more (never, without a cap)."""
+        return bool(self.data_max_mb) and self.data_bytes() >= self.data_max_mb * 1024 * 1024
+
+    def data_bytes(self) -> int:
+        """What DATA_DIR holds, measured at most every few seconds."""
+        now = self._clock()
+        if self._size is None or now - self._size[0] > SIZE_CACHE_SECONDS:
+            size = sum(p.stat().st_size for p in self.data_dir.rglob("*") if p.is_file())
+            self._size = (now, size)
+        return self._size[1]
+
+    def _day(self) -> str:
+        return dtm.datetime.fromtimestamp(self._clock(), dtm.UTC).date().isoformat()
+
+    def _db_(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the limits are not open")
+        return self._db
