@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from urllib.parse import urlsplit
@@ -58,6 +59,15 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def without_password(settings: Settings) -> Settings:
+    """The settings to log: QUEUE_URL may carry the Redis password."""
+    url = urlsplit(settings.queue_url)
+    if url.password is None:
+        return settings
+    netloc = url.netloc.replace(f":{url.password}@", ":***@")
+    return dataclasses.replace(settings, queue_url=url._replace(netloc=netloc).geturl())
+
+
 def main() -> int:
     """Start the bot; returns the process exit code (2 for a configuration problem)."""
     try:
@@ -71,7 +81,7 @@ def main() -> int:
     configure_logging(settings)
     from .app import build_application  # imports the engine (torch): only once settings are fine
 
-    logger.info("Starting; settings: %r", settings)
+    logger.info("Starting; settings: %r", without_password(settings))
     application = build_application(settings)
     if settings.webhook_url and settings.webhook_secret:
         application.run_webhook(  # PTB's server: posts without the secret header get a 403

@@ -40,6 +40,7 @@ from jobqueue.embedded import EmbeddedQueue
 from . import handlers, jobs, texts
 from .buttons import Action, ButtonData
 from .context import BotApplication, BotData
+from .gallery import Gallery
 from .limits import Limits
 from .media import IMAGE_MIME_TYPES
 from .metrics import Health, Metrics, MonitorServer
@@ -135,6 +136,7 @@ def build_application(settings: Settings, queue: JobQueue | None = None) -> BotA
     data.settings = settings
     data.queue = queue or default_queue(settings)
     data.sessions = SessionStore(settings.data_dir)
+    data.gallery = Gallery(settings.data_dir)
     data.limits = Limits(
         settings.data_dir,
         pictures_per_minute=settings.pictures_per_minute,
@@ -183,6 +185,7 @@ def _add_handlers(application: BotApplication) -> None:
             CommandHandler("status", handlers.status, filters=NEW_MESSAGE),
             CommandHandler("cancel", handlers.cancel, filters=NEW_MESSAGE),
             CommandHandler("stats", handlers.stats, filters=NEW_MESSAGE),  # admins only
+            CommandHandler("styles", handlers.styles, filters=NEW_MESSAGE),
             # A GIF carries a document too, so animations are sorted out before documents.
             MessageHandler(addressed & filters.ANIMATION, handlers.explain(texts.ANIMATION)),
             MessageHandler(addressed & (filters.PHOTO | IMAGE_FILE), handlers.receive_image),
@@ -205,6 +208,10 @@ def _add_handlers(application: BotApplication) -> None:
             CallbackQueryHandler(handlers.stop, pattern=ButtonData.pattern(Action.STOP)),
             CallbackQueryHandler(handlers.new_pair, pattern=ButtonData.pattern(Action.NEW_PAIR)),
             CallbackQueryHandler(handlers.making_of, pattern=ButtonData.pattern(Action.MAKING_OF)),
+            CallbackQueryHandler(handlers.browse, pattern=ButtonData.pattern(Action.GALLERY)),
+            CallbackQueryHandler(
+                handlers.use_painting, pattern=ButtonData.pattern(Action.USE_PAINTING)
+            ),
             CallbackQueryHandler(handlers.unknown_button),
         ]
     )

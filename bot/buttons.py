@@ -25,6 +25,8 @@ class Action(enum.StrEnum):
     STOP = "stop"  # cancel the pair's queued or running job
     NEW_PAIR = "new"  # start over from a result
     MAKING_OF = "film"  # the film of a result's run (its id slot holds the job id)
+    GALLERY = "gal"  # show a painting of the gallery (id slot: its index, in hex)
+    USE_PAINTING = "use"  # take that painting as the style (id slot: its index)
 
 
 @dataclass(frozen=True)
@@ -113,3 +115,25 @@ def result_keyboard(
     if film_of_job is not None:
         rows.append([_button(texts.MAKING_OF_BUTTON, ButtonData(Action.MAKING_OF, film_of_job))])
     return InlineKeyboardMarkup(rows)
+
+
+def content_keyboard() -> InlineKeyboardMarkup:
+    """Under "Got the content photo": the gallery, for people with no painting at hand."""
+    return InlineKeyboardMarkup([[_button(texts.GALLERY_BUTTON, _painting(Action.GALLERY, 0))]])
+
+
+def gallery_keyboard(index: int, count: int) -> InlineKeyboardMarkup:
+    """Under a painting of the gallery: ◀ ▶ to browse (round and round), and "Use this one"."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(texts.PREVIOUS_BUTTON, _painting(Action.GALLERY, (index - 1) % count)),
+                _button(texts.NEXT_BUTTON, _painting(Action.GALLERY, (index + 1) % count)),
+            ],
+            [_button(texts.USE_PAINTING_BUTTON, _painting(Action.USE_PAINTING, index))],
+        ]
+    )
+
+
+def _painting(action: Action, index: int) -> ButtonData:
+    return ButtonData(action, format(index, "x"))

@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from jobqueue import JobQueue
 
+from .gallery import Gallery
 from .limits import Limits
 from .metrics import Health, Metrics, MonitorServer
 from .progress import ChatThrottle
@@ -24,6 +25,7 @@ class BotData:
     settings: Settings
     queue: JobQueue
     sessions: SessionStore
+    gallery: Gallery
     limits: Limits
     metrics: Metrics
     health: Health

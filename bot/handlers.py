@@ -150,7 +150,9 @@ async def receive_image(update: Update, context: Context) -> None:
         return
     had_style = session.stage is Stage.READY
     if session.add(picture) is Stage.NEED_STYLE:
-        await _reply(update, texts.GOT_CONTENT)
+        await _message(update).reply_text(
+            texts.GOT_CONTENT, reply_markup=buttons.content_keyboard()
+        )
     else:
         caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
         await _show_pair(context, update, session, caption)
@@ -314,6 +316,80 @@ async def making_of(update: Update, context: Context) -> None:
         caption=texts.MAKING_OF_CAPTION,
         filename="making-of.gif",
         reply_parameters=reply,
+    )
+
+
+# ---- the gallery ------------------------------------------------------------------------------
+
+
+async def styles(update: Update, context: Context) -> None:
+    """/styles: the gallery of famous paintings, at the first one."""
+    await _send_painting(context, update, 0)
+
+
+async def browse(update: Update, context: Context) -> None:
+    """◀ ▶ in the gallery: the same message shows another painting."""
+    query, button = _button(update)
+    gallery = context.bot_data.gallery
+    index = int(button.pair_id, 16) % len(gallery)
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message) or not message.photo:  # the "Got your photo" text
+        await _send_painting(context, update, index)
+        return
+    painting = gallery[index]
+    photo = InputMediaPhoto(gallery.photo(painting), caption=_painting_caption(context, index))
+    try:
+        edited = await message.edit_media(
+            photo, reply_markup=buttons.gallery_keyboard(index, len(gallery))
+        )
+    except BadRequest as error:
+        logger.info("Could not show the next painting in place (%s)", error.message)
+        await _send_painting(context, update, index)
+        return
+    if isinstance(edited, Message) and edited.photo:
+        gallery.sent(painting, edited.photo[-1].file_id)
+
+
+async def use_painting(update: Update, context: Context) -> None:
+    """ "Use this one": the painting becomes the style, exactly as a sent style image would."""
+    query, button = _button(update)
+    session = _session(update, context)
+    gallery = context.bot_data.gallery
+    painting = gallery[int(button.pair_id, 16)]
+    data = await asyncio.to_thread(painting.path.read_bytes)
+    picture = await media.store_picture(data, session.new_file(painting.path.suffix))
+    had_style = session.style is not None
+    await query.answer(texts.PAINTING_CHOSEN_NOTE)
+    if session.choose_style(picture) is Stage.NEED_CONTENT:
+        await _send(context, update, session, texts.PAINTING_KEPT)
+        return
+    caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
+    await _show_pair(context, update, session, caption)
+
+
+async def _send_painting(context: Context, update: Update, index: int) -> None:
+    gallery = context.bot_data.gallery
+    painting = gallery[index]
+    session = _session(update, context)
+    target = _target(update, session)
+    sent = await context.bot.send_photo(
+        target.chat_id,
+        gallery.photo(painting),
+        caption=_painting_caption(context, index),
+        reply_markup=buttons.gallery_keyboard(index, len(gallery)),
+        reply_parameters=target.reply_parameters,
+    )
+    if sent.photo:
+        gallery.sent(painting, sent.photo[-1].file_id)
+
+
+def _painting_caption(context: Context, index: int) -> str:
+    gallery = context.bot_data.gallery
+    painting = gallery[index]
+    number = index % len(gallery) + 1
+    return texts.painting_caption(
+        painting.title, painting.artist, painting.year, number, len(gallery)
     )
 
 

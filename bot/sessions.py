@@ -77,6 +77,7 @@ class Session:
 
     @property
     def stage(self) -> Stage:
+        """What is missing; a style from the gallery may come before the photo."""
         if self.content is None:
             return Stage.NEED_CONTENT
         if self.style is None:
@@ -97,11 +98,17 @@ class Session:
         """The first picture is the content, the second the style; later ones replace the style."""
         if self.content is None:
             self.content = picture
-        else:
-            if self.style is not None:
-                self.style.delete()
-            self.style = picture
-            self._new_pair()
+            self._new_pair()  # a style chosen from the gallery may be waiting
+            self.on_change(self)
+            return self.stage
+        return self.choose_style(picture)
+
+    def choose_style(self, picture: Picture) -> Stage:
+        """``picture`` is the style (a sent one, or a painting from the gallery)."""
+        if self.style is not None:
+            self.style.delete()
+        self.style = picture
+        self._new_pair()
         self.on_change(self)
         return self.stage
 

@@ -28,6 +28,7 @@ COMMAND_DESCRIPTIONS = {
     "help": "What to send",
     "status": "Where is my picture?",
     "cancel": "Stop my picture or start over",
+    "styles": "Pick a famous painting as the style",
 }
 
 # ---- what the bot has and what it still needs -----------------------------------------------
@@ -45,12 +46,26 @@ READY = (
 
 GOT_CONTENT = (
     "Got the content photo. Now send the style image: "
-    "a painting or any picture whose look you like."
+    "a painting or any picture whose look you like. Or pick a famous painting:"
 )
 _PAIR_LAYOUT = "Your photo is on the left, the style on the right. Pick a strength:"
 PAIR_READY = f"Got the style image. {_PAIR_LAYOUT}"
 STYLE_REPLACED = f"Replaced the style image. {_PAIR_LAYOUT}"
 PAIR_SWAPPED = f"Swapped. {_PAIR_LAYOUT}"
+
+# ---- the gallery ----------------------------------------------------------------------------
+
+GALLERY_BUTTON = "🖼 Famous paintings"
+PREVIOUS_BUTTON = "◀"
+NEXT_BUTTON = "▶"
+USE_PAINTING_BUTTON = "✓ Use this one"
+PAINTING_CHOSEN_NOTE = "Chosen."
+PAINTING_KEPT = "Good choice. Now send me the photo you want painted in this style."
+
+
+def painting_caption(title: str, artist: str, year: str, number: int, count: int) -> str:
+    return f"{title} — {artist}, {year} · {number} of {count}"
+
 
 # ---- everything that is not a usable picture ------------------------------------------------
 

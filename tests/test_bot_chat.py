@@ -27,7 +27,13 @@ async def test_start_and_help_say_exactly_what_to_send(bot: BotApplication, tele
 
     sent = telegram.user_sends_command(ALICE, "/help")
     assert (await telegram.await_message(ALICE, after=sent)).body == texts.INTRO
-    assert [c["command"] for c in telegram.commands()] == ["start", "help", "status", "cancel"]
+    assert [c["command"] for c in telegram.commands()] == [
+        "start",
+        "help",
+        "status",
+        "cancel",
+        "styles",
+    ]
 
 
 async def test_status_and_cancel_with_nothing_going_on(bot: BotApplication, telegram: BotApiServer):

@@ -102,3 +102,11 @@ def test_every_setting_is_read_from_its_variable_and_documented():
     for variable in variables:
         assert f"\n{variable}=" in example, f"{variable} is missing from .env.example"
         assert f"| `{variable}` |" in readme, f"{variable} is missing from README's table"
+
+
+def test_the_logged_settings_hide_the_redis_password():
+    from bot.__main__ import without_password
+
+    settings = load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": "redis://:hunter2@db:6379/0"}, None)
+    shown = repr(without_password(settings))
+    assert "hunter2" not in shown and "redis://:***@db:6379/0" in shown
