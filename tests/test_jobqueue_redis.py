@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +44,6 @@ from jobqueue import (
 from jobqueue.redis import LOST, NO_PAINTER, RESTARTING, RedisQueue
 from tests.painters import CRASH, REFUSE, FakePainter
 from tests.pictures import encode, gradient, stripes
-from tests.redis_server import redis_url  # noqa: F401  (a fixture)
 from worker.__main__ import main as worker_main
 from worker.__main__ import serve
 
@@ -77,6 +77,7 @@ class SteppedPainter:
     cancelled: threading.Event = field(default_factory=threading.Event)
     painted: list[JSON] = field(default_factory=list)
     runs: int = 0
+    film: bytes | None = None  # the making-of it returns
 
     def allow(self, steps: int = 1) -> None:
         self.gate.release(steps)
@@ -97,7 +98,7 @@ class SteppedPainter:
             preview = f"jpeg-{step}".encode() if step == self.preview_at else None
             report(ProgressInfo(step, self.steps, 0, 1, 0.01 * step, 0.0, preview))
         self.painted.append(options)
-        return Painted(PNG, 8, 8, 0.05)
+        return Painted(PNG, 8, 8, 0.05, making_of=self.film)
 
 
 class Follow:
@@ -143,7 +144,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0)
 
 
 @pytest.fixture
-async def make(redis_url: str) -> AsyncIterator[MakeQueue]:  # noqa: F811
+async def make(redis_url: str) -> AsyncIterator[MakeQueue]:
     """Started RedisQueues on the test's server: ``make()`` a client, ``make(painter)`` a worker."""
     made: list[RedisQueue] = []
 
@@ -254,9 +255,9 @@ async def test_cancelling_a_running_job_stops_its_painter_on_the_worker(make: Ma
     painter.allow()
     await follow.until(lambda e: isinstance(e, Progressed))
     assert await client.cancel(job.id)
-    async with asyncio.timeout(2):  # the painter is told at once, not at saq's next check
-        assert await follow.next() == Cancelled()
-    assert painter.cancelled.is_set()
+    # the painter is told at once, not at saq's next look at aborted jobs (a second or two)
+    await waited(painter.cancelled, timeout=0.5)
+    assert await follow.next(timeout=1) == Cancelled()
     record = await client.get(job.id)
     assert record is not None and record.state is JobState.CANCELLED and record.error is None
     await asyncio.sleep(1.5)  # not started again
@@ -334,6 +335,37 @@ async def test_a_restarted_client_finds_its_unfinished_jobs(make: MakeQueue) -> 
     assert isinstance((await Follow(again, second.id).end())[-1], Finished)
 
 
+async def test_leases_figures_and_films(make: MakeQueue) -> None:
+    painter = SteppedPainter(steps=1, film=b"GIF89a film")
+    await make(painter)
+    one, two = await make(), await make()  # two bot replicas on one queue
+    since = time.time()
+    painted, cancelled = await one.submit(spec("a")), await one.submit(spec("b"))
+    assert await one.claim(painted.id, "one", 5) and await one.claim(painted.id, "one", 0.2)
+    assert not await two.claim(painted.id, "two", 5)
+    await asyncio.sleep(0.3)  # the renewed, shorter lease lapses
+    assert await two.claim(painted.id, "two", 5)
+    await one.release(painted.id, "one")  # not its lease: nothing happens
+    assert not await one.claim(painted.id, "one", 5)
+    await two.release(painted.id, "two")
+    assert await one.claim(painted.id, "one", 5)
+
+    await waited(painter.started)
+    assert await one.cancel(cancelled.id)
+    figures = await two.stats(since)
+    assert (figures.waiting, figures.running, figures.workers) == (0, 1, 1)
+    assert figures.outcomes == {"done": 0, "failed": 0, "cancelled": 1} and figures.durations == []
+    painter.allow()
+    finished = (await Follow(one, painted.id).end())[-1]
+    assert isinstance(finished, Finished) and finished.result.making_of
+    assert await two.making_of(painted.id) == b"GIF89a film"
+    assert await two.making_of(cancelled.id) is None
+    figures = await two.stats(since)
+    assert figures.outcomes == {"done": 1, "failed": 0, "cancelled": 1}
+    assert figures.durations == [0.05] and (figures.waiting, figures.running) == (0, 0)
+    assert (await two.stats(time.time() + 1)).outcomes["done"] == 0
+
+
 async def _state_is(queue: RedisQueue, job_id: str, state: JobState) -> bool:
     record = await queue.get(job_id)
     return record is not None and record.state is state
@@ -346,21 +378,23 @@ async def test_a_stopped_workers_job_is_painted_by_another(make: MakeQueue) -> N
     stopping = SteppedPainter(steps=3)
     first = await make(stopping)
     client = await make()
-    job = await client.submit(spec("a"))
+    job = await client.submit(spec("a", n=1))
+    later = await client.submit(spec("b", n=2))
     follow = Follow(client, job.id)
     stopping.allow()
     await follow.until(lambda e: isinstance(e, Progressed))
-    other = FakePainter()
-    await make(other)
     await first.close()  # mid-job
     assert stopping.cancelled.is_set()
+    other = SteppedPainter(steps=1)
+    await make(other)
+    other.allow(2)
     events = await follow.end()
     requeued = events.index(Requeued(RESTARTING))
     assert events[requeued + 1] in (Queued(0), Started())  # another worker may be that quick
     assert Started() in events[requeued:] and isinstance(events[-1], Finished)
-    assert sum(isinstance(e, Finished) for e in events) == 1
-    await asyncio.sleep(1)
-    assert stopping.painted == [] and len(other.painted) == 1
+    assert isinstance((await Follow(client, later.id).end())[-1], Finished)
+    await asyncio.sleep(1)  # and nothing runs twice
+    assert stopping.painted == [] and other.painted == [{"n": 1}, {"n": 2}]  # back at the front
 
 
 async def test_a_nearly_done_job_is_finished_before_its_worker_stops(make: MakeQueue) -> None:
@@ -380,24 +414,55 @@ async def test_a_nearly_done_job_is_finished_before_its_worker_stops(make: MakeQ
     assert isinstance(events[-1], Finished) and not any(isinstance(e, Requeued) for e in events)
 
 
-async def test_a_dead_workers_job_runs_again_elsewhere(make: MakeQueue, redis_url: str) -> None:  # noqa: F811
+async def test_a_dead_workers_job_runs_again_elsewhere(make: MakeQueue, redis_url: str) -> None:
     client = await make()
-    job = await client.submit(spec("a"))
-    follow = Follow(client, job.id)
+    dead, _, waiting = [await client.submit(spec(owner, n=n)) for n, owner in enumerate("abc")]
+    follow, follow_waiting = Follow(client, dead.id), Follow(client, waiting.id)
     dying = SaqQueue.from_url(redis_url, name=NAME)  # a worker, as saq's own code would be
     await dying.connect()
     taken = await dying.dequeue(timeout=5)
-    assert taken is not None and taken.key == job.id
+    assert taken is not None and taken.key == dead.id
     taken.started, taken.attempts, taken.worker_id = now(), 1, "doomed"
     await taken.update(status=Status.ACTIVE)
     await dying.disconnect()  # and it is never heard of again: no heartbeat, no retry
     assert await follow.until(lambda e: isinstance(e, Started))
-    painter = FakePainter()
-    await make(painter)  # its sweep finds the job stuck after the 2 s heartbeat
-    events = await follow.end(timeout=15)
-    requeued = events.index(Requeued(LOST))
-    assert isinstance(events[-1], Finished) and Started() in events[requeued:]
-    assert sum(isinstance(e, Finished) for e in events) == 1 and len(painter.painted) == 1
+    assert await follow_waiting.next() == Queued(2)
+    waited_out = asyncio.create_task(follow_waiting.end(timeout=20))  # as the bot listens
+    painter = SteppedPainter(steps=1)
+    await make(painter)  # takes the next job; its sweep finds the dead one after 2 s
+    await waited(painter.started)
+    await follow.until(lambda e: isinstance(e, Requeued), timeout=10)
+    assert follow.seen[-1] == Requeued(LOST)
+    await asyncio.sleep(0.3)  # the waiting job's follower looks at its place meanwhile
+    painter.allow(3)
+    events = await follow.end()
+    assert isinstance(events[-1], Finished) and Started() in events
+    assert sum(isinstance(e, Finished) for e in events) == 1
+    assert isinstance((await waited_out)[-1], Finished)
+    aheads = [e.ahead for e in follow_waiting.seen if isinstance(e, Queued)]
+    assert aheads == sorted(set(aheads), reverse=True), aheads  # never up, though the sweep
+    # took the dead job off the active list a moment before it put it back on the queue
+    assert painter.painted == [{"n": 1}, {"n": 0}, {"n": 2}]  # the dead job went first again
+
+
+async def test_cancelling_the_job_of_a_dead_worker_ends_it(make: MakeQueue, redis_url: str) -> None:
+    client = await make()
+    job = await client.submit(spec("a"))
+    dying = SaqQueue.from_url(redis_url, name=NAME)
+    await dying.connect()
+    taken = await dying.dequeue(timeout=5)
+    assert taken is not None
+    taken.started, taken.attempts = now(), 1
+    await taken.update(status=Status.ACTIVE)
+    await dying.disconnect()  # no worker will answer saq's abort, nor sweep the job
+    follow = Follow(client, job.id)
+    assert await follow.next() == Started()
+    assert await client.cancel(job.id)
+    assert await follow.next(timeout=5) == Cancelled()  # once its heartbeat is overdue
+    assert await client.job_of("a") is None
+    await client.acknowledge(job.id)
+    assert await client.unfinished() == []
+    await client.submit(spec("a"))
 
 
 async def test_unavailable_says_whether_a_worker_is_alive(make: MakeQueue) -> None:
@@ -431,7 +496,7 @@ def test_the_worker_wants_a_redis_queue(
     assert "QUEUE_URL must name the bot's Redis queue" in capsys.readouterr().err
 
 
-async def test_a_stopped_worker_process_hands_its_job_back(make: MakeQueue, redis_url: str) -> None:  # noqa: F811
+async def test_a_stopped_worker_process_hands_its_job_back(make: MakeQueue, redis_url: str) -> None:
     painter = SteppedPainter(steps=3)
     stop = asyncio.Event()
     serving = asyncio.create_task(serve(RedisQueue(redis_url, painter, **FAST), stop))
