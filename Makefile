@@ -29,7 +29,8 @@ lint: $(VENV)/.stamp-lint
 # `base` installs the runtime only; any other name is an extra from pyproject.toml.
 $(VENV)/.stamp-%: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	@echo "Installing into $(VENV) (first time: about 5.5 GB with PyTorch and CUDA, 2-3 minutes)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on \
 		--editable '.$(if $(filter base,$*),,[$*])'
 	@touch $@
 

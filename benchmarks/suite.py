@@ -11,7 +11,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from engine import Strength, StyleOptions
-from engine.optimize import plan_scales
+from engine.optimize import cudnn_autotune, plan_scales
 
 from .evaluator import Evaluator
 from .measure import floor_seconds, peak_memory
@@ -178,9 +178,10 @@ class PairRunner:
         )
 
     def measured(self, contender: Callable[[], Run]) -> tuple[Run, Conditions]:
-        """Other jobs share the CPU: a floor taken right before a contender is its fair one."""
+        """Other jobs share the CPU: a floor taken right before a contender is its fair one.
+        cuDNN's autotuning is on for every contender alike (and put back after)."""
         floor = floor_seconds(self.size, self.device)
-        with peak_memory(self.device) as peak:
+        with cudnn_autotune(self.device), peak_memory(self.device) as peak:
             run = contender()
         return run, Conditions(floor, peak.megabytes)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import itertools
 import logging
 import sys
 from urllib.parse import urlsplit
 
 from pythonjsonlogger.json import JsonFormatter
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import InvalidToken, NetworkError
 
 from jobqueue.logs import JobIdFilter
 
@@ -22,6 +25,7 @@ Get one from @BotFather in Telegram (send it /newbot), then put it in a file nam
 next to where you start the bot, as a line like: BOT_TOKEN=123456789:AA...  (see .env.example)"""
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MAX_START_PAUSE = 60.0  # seconds between two tries to reach Telegram at start-up
 # Libraries that log request URLs, and Telegram's URLs contain the token.
 CHATTY_LOGGERS = ("httpx", "httpcore")
 
@@ -68,6 +72,34 @@ def without_password(settings: Settings) -> Settings:
     return dataclasses.replace(settings, queue_url=url._replace(netloc=netloc).geturl())
 
 
+async def wait_for_telegram(settings: Settings) -> str:
+    """Until Telegram answers: a bot started while the network is down (a reboot, a container
+    that starts first) retries with growing pauses, one log line per attempt. Returns the
+    bot's username; raises ``InvalidToken`` when Telegram refuses the token."""
+    bot = Bot(
+        settings.bot_token.reveal(),
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+    )
+    pause = 1.0
+    for attempt in itertools.count(1):
+        try:
+            async with bot:
+                return bot.username
+        except InvalidToken:
+            raise
+        except NetworkError as error:
+            logger.warning(
+                "Telegram is unreachable (attempt %d: %s); trying again in %.0f s",
+                attempt,
+                error,
+                pause,
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, MAX_START_PAUSE)
+    raise AssertionError("unreachable")
+
+
 def main() -> int:
     """Start the bot; returns the process exit code (2 for a configuration problem)."""
     try:
@@ -82,6 +114,13 @@ def main() -> int:
     from .app import build_application  # imports the engine (torch): only once settings are fine
 
     logger.info("Starting; settings: %r", without_password(settings))
+    try:
+        asyncio.run(wait_for_telegram(settings))
+    except InvalidToken:
+        print("stylebot: Telegram refused BOT_TOKEN: check it with @BotFather", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
     application = build_application(settings)
     if settings.webhook_url and settings.webhook_secret:
         application.run_webhook(  # PTB's server: posts without the secret header get a 403
@@ -92,8 +131,8 @@ def main() -> int:
             secret_token=settings.webhook_secret.reveal(),
             allowed_updates=Update.ALL_TYPES,
         )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    else:  # later network trouble: PTB retries by itself (bootstrap_retries=-1: for ever)
+        application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
     return 0
 
 

@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -33,27 +35,61 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+EXAMPLES = """\
+examples:
+  stylize examples/tubingen.jpg examples/starry_night.jpg -o painted.png
+  stylize photo.jpg painting.jpg -o strong.png --strength strong --max-side 512
+  stylize photo.jpg a.jpg b.jpg -o blend.png --style-blend-weights 0.7,0.3
+  stylize photo.jpg painting.jpg -o out.png --preserve-colors --loss-plot losses.png
+"""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows a default once, only where the help does not already say it, lists as lists."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default in (None, False, argparse.SUPPRESS) or action.required:
+            return text
+        if isinstance(default, tuple):
+            default = ",".join(str(part) for part in default)
+        return f"{text} (default: {default})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stylize",
         description="Paint CONTENT in the style of STYLE (Gatys et al. neural style transfer).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
     )
     add = parser.add_argument
     add("content", type=Path, help="the photo to repaint")
     add("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s); several are blended")
-    add("-o", "--output", type=Path, required=True, help="where to write the PNG")
-    add("--strength", choices=[s.value for s in Strength], default=DEFAULTS["strength"].value)
+    add("-o", "--output", type=Path, required=True, help="where to write the PNG (required)")
+    add(
+        "--strength",
+        choices=[s.value for s in Strength],
+        default=DEFAULTS["strength"].value,
+        help="how much of the style: a preset style weight",
+    )
     add(
         "--style-weight",
         type=float,
         default=None,
         help="explicit style weight (overrides --strength)",
     )
-    add("--content-weight", type=float, default=DEFAULTS["content_weight"])
+    add(
+        "--content-weight",
+        type=float,
+        default=DEFAULTS["content_weight"],
+        help="how closely the result keeps the photo's shapes",
+    )
     add("--tv-weight", type=float, default=DEFAULTS["tv_weight"], help="total-variation weight")
-    add("--content-layers", type=_names, default=DEFAULTS["content_layers"], help="comma-separated")
-    add("--style-layers", type=_names, default=DEFAULTS["style_layers"], help="comma-separated")
+    layers = "comma-separated VGG19 layers (reluN_M names mean the convN_M before them)"
+    add("--content-layers", type=_names, default=DEFAULTS["content_layers"], help=layers)
+    add("--style-layers", type=_names, default=DEFAULTS["style_layers"], help=layers)
     add("--style-layer-weights", type=_floats, default=None, help="one per style layer")
     add("--style-blend-weights", type=_floats, default=None, help="one per style image")
     add(
@@ -61,19 +97,34 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help=f"longest side of the result (default: {DEFAULT_MAX_SIDE['cpu']} on CPU, "
-        f"{DEFAULT_MAX_SIDE['cuda']} on GPU)",
+        f"{DEFAULT_MAX_SIDE['cuda']} on GPU); time grows with the pixels",
     )
     add(
         "--steps",
         type=int,
         default=None,
         help=f"optimisation steps over all scales (default: {DEFAULT_STEPS['cpu']} on CPU, "
-        f"{DEFAULT_STEPS['cuda']} on GPU)",
+        f"{DEFAULT_STEPS['cuda']} on GPU); the size does not depend on it",
     )
-    add("--optimizer", choices=["lbfgs", "adam"], default=DEFAULTS["optimizer"])
+    add(
+        "--optimizer",
+        choices=["lbfgs", "adam"],
+        default=DEFAULTS["optimizer"],
+        help="L-BFGS converges in fewer steps; Adam uses less memory",
+    )
     add("--lr", type=float, default=None, help="learning rate (default: 1 for L-BFGS, 0.02 Adam)")
-    add("--init", choices=["content", "noise", "style"], default=DEFAULTS["init"])
-    add("--pooling", choices=["max", "avg"], default=DEFAULTS["pooling"])
+    add(
+        "--init",
+        choices=["content", "noise", "style"],
+        default=DEFAULTS["init"],
+        help="the picture the optimisation starts from",
+    )
+    add(
+        "--pooling",
+        choices=["max", "avg"],
+        default=DEFAULTS["pooling"],
+        help="VGG19's pooling; avg gives smoother pictures (as in the paper)",
+    )
     add(
         "--multiscale",
         action=argparse.BooleanOptionalAction,
@@ -88,8 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS["style_scale"],
         help="style image size relative to the result (bigger = larger brush strokes)",
     )
-    add("--seed", type=int, default=None)
-    add("--device", default=DEFAULTS["device"], help="auto, cpu, cuda or cuda:N")
+    add(
+        "--seed",
+        type=int,
+        default=None,
+        help="fix the randomness (noise init), for repeatable runs (default: 0)",
+    )
+    add("--device", default=DEFAULTS["device"], help="auto, cpu, cuda, cuda:N or mps")
+    add(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default=DEFAULTS["precision"],
+        help="bf16 runs the network under autocast (faster on recent GPUs); losses stay fp32",
+    )
     add("--weights", default=DEFAULTS["weights"], help="bundled, torchvision, or a .pth path")
     add("--save-every", type=int, default=0, metavar="N", help="also save every N-th step")
     add("--loss-plot", type=Path, default=None, metavar="PATH", help="write a PNG of the losses")
@@ -100,8 +162,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write this run's full settings as JSON",
     )
-    add("-q", "--quiet", action="store_true", help="no progress bar")
+    add("-q", "--quiet", action="store_true", help="no progress bar, no closing line")
     return parser
+
+
+def check_writable(*paths: Path | None) -> None:
+    """Before painting, not after: every output path's folder exists and takes files."""
+    for path in paths:
+        if path is None:
+            continue
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise ValueError(f"cannot write {path}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"cannot write {path}: the folder {folder} is not writable")
+
+
+def flag_names(message: str) -> str:
+    """Option names as the command line spells them (``max_side`` -> ``--max-side``): names
+    with an underscore anywhere, one-word names where they open the sentence."""
+    for name in sorted(DEFAULTS, key=len, reverse=True):
+        flag = "--" + name.replace("_", "-")
+        if "_" in name:
+            message = re.sub(rf"(?<![\w-]){name}(?!\w)", flag, message)
+        elif message.startswith(f"{name} "):
+            message = flag + message[len(name) :]
+    return message
 
 
 def options_from(args: argparse.Namespace) -> StyleOptions:
@@ -121,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         options = options_from(args)
         if args.save_every < 0:
             raise ValueError("--save-every must not be negative")
+        check_writable(args.output, args.loss_plot, args.config)
         content = load_image(args.content)
         styles = [load_image(path) for path in args.styles]
         with tqdm(total=1, unit="step", file=sys.stderr, disable=args.quiet) as bar:
@@ -150,11 +237,18 @@ def main(argv: list[str] | None = None) -> int:
             )
         return EXIT_INTERRUPTED
     except (EngineError, ValueError, OSError) as error:
-        print(f"stylize: error: {error}", file=sys.stderr)
+        print(f"stylize: error: {flag_names(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     result.image.save(args.output)
     if result.note:
         print(f"stylize: {result.note}", file=sys.stderr)
+    if not args.quiet:
+        width, height = result.image.size
+        print(
+            f"stylize: wrote {args.output} ({width}×{height}, {result.elapsed:.0f} s "
+            f"on {result.device})",
+            file=sys.stderr,
+        )
     if args.loss_plot:
         plot_losses(history, scale_starts).save(args.loss_plot)
     if args.config:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from PIL import Image
 from torch import nn
 
-from . import images
+from . import images, memory
 from .errors import Cancelled, EngineError
 from .losses import ContentLoss, StyleLoss, gram, tv_loss
 from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Pooling, Progress, Result, StyleOptions
@@ -31,9 +32,11 @@ COARSE_SHARE = 2.0
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when present; an explicit CUDA device must exist."""
+    """``auto`` picks CUDA, else Apple's MPS, else the CPU; an explicit GPU must exist."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
     try:
         device = torch.device(name)
     except RuntimeError as error:
@@ -45,8 +48,11 @@ def resolve_device(name: str) -> torch.device:
             raise EngineError(
                 f"There is no GPU {name}; this machine has {torch.cuda.device_count()}."
             )
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise EngineError("An Apple GPU (MPS) was asked for, but none is available here.")
     elif device.type != "cpu":
-        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps")
     return device
 
 
@@ -75,6 +81,7 @@ def plan_scales(
         multiscale = long_side >= 2 * options.min_scale
     while multiscale and sides[0] // 2 >= options.min_scale:
         sides.insert(0, sides[0] // 2)
+    sides = sides[-steps:]  # fewer steps than scales: drop coarse ones, never the output size
     shares = [COARSE_SHARE] * (len(sides) - 1) + [1.0]
     counts = [max(1, math.floor(steps * share / sum(shares))) for share in shares]
     counts[-1] += steps - sum(counts)
@@ -102,6 +109,7 @@ class Objective(nn.Module):
     ) -> None:
         super().__init__()
         self.model = model
+        self.features = Features(model, options.precision == "bf16", content.device.type)
         self.content_layers = [canonical_layer(name) for name in options.content_layers]
         self.style_layers = [canonical_layer(name) for name in options.style_layers]
         self.layers = sorted(set(self.content_layers + self.style_layers))
@@ -115,17 +123,17 @@ class Objective(nn.Module):
         self.style_weight = options.resolved_style_weight
         self.tv_weight = options.tv_weight
         with torch.no_grad():
-            content_features = model(content, self.content_layers)
+            content_features = self.features(content, self.content_layers)
             self.content_losses = nn.ModuleList(
                 ContentLoss(content_features[name]) for name in self.content_layers
             )
-            targets = _blended_grams(model, styles, blend, self.style_layers)
+            targets = _blended_grams(self.features, styles, blend, self.style_layers)
             self.style_losses = nn.ModuleList(
                 StyleLoss(targets[name]) for name in self.style_layers
             )
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        features = self.model(image, self.layers)
+        features = self.features(image, self.layers)
         content = sum(
             loss(features[name])
             for name, loss in zip(self.content_layers, self.content_losses, strict=True)
@@ -148,8 +156,22 @@ class Objective(nn.Module):
         return total, parts
 
 
+class Features:
+    """The network's features at some layers. With ``bf16`` its forward pass (and so its
+    backward) runs in bfloat16 under autocast; the features come back in float32, so Gram
+    matrices and losses are summed at full precision."""
+
+    def __init__(self, model: VGG19Features, bf16: bool, device_type: str) -> None:
+        self.model, self.bf16, self.device_type = model, bf16, device_type
+
+    def __call__(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16):
+            features: dict[str, torch.Tensor] = self.model(image, layers)
+        return {name: feature.float() for name, feature in features.items()}
+
+
 def _blended_grams(
-    model: VGG19Features,
+    model: Features,
     styles: Sequence[torch.Tensor],
     weights: Sequence[float],
     layers: Sequence[str],
@@ -179,11 +201,13 @@ def stylize(
     styles = [images.load_image(s) for s in ([style] if isinstance(style, Image.Image) else style)]
     if not styles:
         raise ValueError("at least one style image is needed")
-    max_side = options.max_side or DEFAULT_MAX_SIDE[device.type]
+    asked = options.max_side or DEFAULT_MAX_SIDE[device.type]
     steps = options.steps or DEFAULT_STEPS[device.type]
+    max_side, note = _fitting_side(content, asked, device, options)
     try:
-        return _run(content, styles, options, device, max_side, steps, on_progress, cancel)
-    except torch.OutOfMemoryError:
+        result = _run(content, styles, options, device, max_side, steps, on_progress, cancel)
+        return dataclasses.replace(result, note=note) if note else result
+    except torch.OutOfMemoryError:  # the model was wrong for once: one try at 70 %
         _release(device)
         smaller = int(max_side * OOM_RETRY_SCALE)
         logger.warning("Out of GPU memory at %d px; retrying once at %d px", max_side, smaller)
@@ -194,6 +218,21 @@ def stylize(
             raise EngineError("The GPU ran out of memory, even at a smaller size.") from error
         note = f"Made at {smaller} px instead of {max_side} px: the GPU ran out of memory."
         return dataclasses.replace(result, note=note)
+
+
+def _fitting_side(
+    content: Image.Image, asked: int, device: torch.device, options: StyleOptions
+) -> tuple[int, str | None]:
+    """On a GPU, the largest size up to ``asked`` that fits in its free memory (see
+    engine.memory), and a note for the user when that is smaller than asked."""
+    if device.type != "cuda":
+        return asked, None
+    free, _total = torch.cuda.mem_get_info(device)
+    side = memory.largest_side(content.size, asked, free, options.precision)
+    if side >= min(asked, max(content.size)):
+        return asked, None
+    logger.info("Free GPU memory (%.1f GB) fits %d px of the %d asked", free / 1e9, side, asked)
+    return side, f"Made at {side} px instead of {asked} px: the GPU had no room for more."
 
 
 def _release(device: torch.device) -> None:
@@ -278,19 +317,20 @@ def _run(
     started = time.perf_counter()
     if options.seed is not None:
         torch.manual_seed(options.seed)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
     model = get_model(device, options.weights, options.pooling)
     scales = plan_scales(content.size, options, max_side, steps)
     reporter = ProgressReporter(scales, options.progress_every, on_progress, started)
     image: torch.Tensor | None = None
     parts: dict[str, torch.Tensor] = {}
     try:
-        for index, scale in enumerate(scales):
-            objective, image = _prepare_scale(model, content, styles, options, scale, image, device)
-            after_step = functools.partial(reporter.after_step, index)
-            image, parts = _descend(objective, image, scale.steps, options, cancel, after_step)
-            del objective
+        with cudnn_autotune(device):
+            for index, scale in enumerate(scales):
+                objective, image = _prepare_scale(
+                    model, content, styles, options, scale, image, device
+                )
+                after_step = functools.partial(reporter.after_step, index)
+                image, parts = _descend(objective, image, scale.steps, options, cancel, after_step)
+                del objective
         assert image is not None
         result_image = images.to_image(image)
         if options.preserve_colors:
@@ -307,6 +347,18 @@ def _run(
         # Drop the iterate now, even when cancelled or out of memory.
         image = None
         _release(device)
+
+
+@contextlib.contextmanager
+def cudnn_autotune(device: torch.device) -> Iterator[None]:
+    """cuDNN picks the fastest kernels for this run's sizes; the global flag is put back after,
+    so whatever runs next (another job, a benchmark's contender) finds it as it was."""
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = previous or device.type == "cuda"
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous
 
 
 def _prepare_scale(

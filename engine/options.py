@@ -18,6 +18,7 @@ DEFAULT_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4
 Optimizer = Literal["lbfgs", "adam"]
 Init = Literal["content", "noise", "style"]
 Pooling = Literal["max", "avg"]
+Precision = Literal["fp32", "bf16"]
 
 
 class Strength(enum.StrEnum):
@@ -49,8 +50,8 @@ STRENGTH_STYLE_WEIGHTS: dict[Strength, float] = {
 }
 
 #: Defaults that depend on the device: a CPU user waits in a chat, a GPU has room.
-DEFAULT_MAX_SIDE = {"cpu": 384, "cuda": 512}
-DEFAULT_STEPS = {"cpu": 100, "cuda": 300}
+DEFAULT_MAX_SIDE = {"cpu": 384, "cuda": 512, "mps": 512}
+DEFAULT_STEPS = {"cpu": 100, "cuda": 300, "mps": 300}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +79,7 @@ class StyleOptions:
     seed: int | None = None
     device: str = "auto"
     weights: str = "bundled"
+    precision: Precision = "fp32"  # bf16: the network's passes under autocast, losses in fp32
     progress_every: int = 5
 
     def __post_init__(self) -> None:
@@ -94,6 +96,7 @@ class StyleOptions:
         _check_choice("optimizer", self.optimizer, ("lbfgs", "adam"))
         _check_choice("init", self.init, ("content", "noise", "style"))
         _check_choice("pooling", self.pooling, ("max", "avg"))
+        _check_choice("precision", self.precision, ("fp32", "bf16"))
         if not self.content_layers or not self.style_layers:
             raise ValueError("content_layers and style_layers must each name at least one layer")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import socket
@@ -204,3 +205,77 @@ async def test_webhook_mode_takes_updates_only_with_the_secret(
 
         process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(process.wait, 20) == 0
+
+
+# ---- start-up without Telegram -------------------------------------------------------------
+
+
+class Gate:
+    """A TCP port that refuses connections until opened, then forwards to ``target``."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self._target = target_port
+        self._server: asyncio.Server | None = None
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._target)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+@pytest.mark.slow
+async def test_started_without_network_it_retries_then_runs(telegram: BotApiServer, tmp_path: Path):
+    telegram_port = int(telegram.base_url.split(":")[2].split("/")[0])
+    gate = Gate(telegram_port)
+    base = telegram.base_url.replace(f":{telegram_port}/", f":{gate.port}/")
+    files = telegram.base_file_url.replace(f":{telegram_port}/", f":{gate.port}/")
+    process = launch(telegram, tmp_path, TELEGRAM_BASE_URL=base, TELEGRAM_BASE_FILE_URL=files)
+    log = tmp_path / "bot.log"
+    try:
+        for _ in range(200):  # two failed attempts: 1 s, then 2 s apart
+            if log.read_text().count("Telegram is unreachable") >= 2:
+                break
+            await asyncio.sleep(0.1)
+        text = log.read_text()
+        assert text.count("Telegram is unreachable") >= 2 and "Traceback" not in text
+        assert process.poll() is None  # still trying
+
+        await gate.open()
+        await asyncio.to_thread(telegram.wait_for_call, "setMyCommands", timeout=60)
+        sent = telegram.user_sends_command(ALICE, "/start")
+        assert (await telegram.await_message(ALICE, after=sent, timeout=30)).body == texts.INTRO
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        await gate.close()
+
+
+def test_a_wrong_token_ends_with_one_line(telegram: BotApiServer, tmp_path: Path):
+    env = environment(
+        BOT_TOKEN="999:wrong-token",
+        TELEGRAM_BASE_URL=telegram.base_url,
+        TELEGRAM_BASE_FILE_URL=telegram.base_file_url,
+        DATA_DIR=str(tmp_path / "data"),
+    )
+    finished = run_bot(tmp_path, env)
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines()[-1] == (
+        "stylebot: Telegram refused BOT_TOKEN: check it with @BotFather"
+    )
+    assert "Traceback" not in finished.stderr and "wrong-token" not in finished.stderr

@@ -9,7 +9,7 @@ import sys
 import pytest
 from PIL import Image
 
-from engine.__main__ import main
+from engine.__main__ import build_parser, main
 from tests.pictures import encode, gradient, stripes, waves
 
 pytestmark = pytest.mark.slow
@@ -96,7 +96,8 @@ def run_cli(pair, tmp_path, *extra: str) -> int:
         (["--optimizer", "sgd"], "invalid choice"),
         (["--style-layers", "conv9_1"], "unknown VGG19 layer"),
         (["--weights", "/nowhere/vgg.pth"], "Unknown weights"),
-        (["--max-side", "4"], "max_side must be at least 32"),
+        (["--max-side", "4"], "--max-side must be at least 32"),
+        (["--style-blend-weights", "1,2"], "--style-blend-weights"),
     ],
 )
 def test_bad_options_exit_2_with_a_readable_message(pair, tmp_path, capsys, extra, message):
@@ -120,3 +121,39 @@ def test_broken_image_gives_one_line_and_no_traceback(tmp_path):
         "stylize: error: I could not read this image. Please send a JPEG, PNG or WebP picture."
     ]
     assert not (tmp_path / "o.png").exists()
+
+
+def test_an_output_folder_that_does_not_exist_is_refused_before_painting(pair, tmp_path, capsys):
+    content, style = pair
+    out = tmp_path / "missing" / "out.png"
+    code = main([str(content), str(style), "-o", str(out), "--device", "cpu", "--steps", "500"])
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"stylize: error: cannot write {out}: the folder {out.parent} does not exist"
+
+
+def test_the_size_does_not_depend_on_the_steps(pair, tmp_path, capsys):
+    content, style = pair
+    out = tmp_path / "one.png"
+    args = [str(content), str(style), "-o", str(out), "--max-side", "96", "--device", "cpu"]
+    assert main([*args, "--steps", "1", "--min-scale", "32"]) == 0
+    with Image.open(out) as picture:
+        assert picture.size == (96, 48)  # not the coarse scale's 48×24
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"stylize: wrote {out} (96×48, ")
+
+
+def test_help_shows_each_default_once_and_examples():
+    help_text = subprocess.run(
+        [sys.executable, "-m", "engine", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "(default: None)" not in help_text and "('" not in help_text
+    assert help_text.count("(default: 384 on CPU, 512") == 1
+    assert "conv1_1,conv2_1,conv3_1,conv4_1,conv5_1" in " ".join(help_text.split())
+    assert "examples:" in help_text and "examples/starry_night.jpg" in help_text
+    for action in build_parser()._actions:
+        assert action.help, f"{action.option_strings or action.dest} has no help text"
