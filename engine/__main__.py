@@ -11,10 +11,12 @@ import re
 import sys
 from pathlib import Path
 
+from PIL import Image
 from tqdm import tqdm
 
 from . import EngineError, Progress, StyleOptions, load_image, stylize
 from .lossplot import plot_losses
+from .optimize import plan_scales, resolve_device
 from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Strength
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(StyleOptions)}
@@ -210,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         check_writable(args.output, args.loss_plot, args.config)
         content = load_image(args.content)
         styles = [load_image(path) for path in args.styles]
+        final_size = output_size(content, options)
         with tqdm(total=1, unit="step", file=sys.stderr, disable=args.quiet) as bar:
 
             def show(progress: Progress) -> None:
@@ -225,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
                 bar.set_postfix(loss=f"{progress.losses['total']:.4g}", refresh=False)
                 bar.update(progress.step - bar.n)
                 if args.save_every and progress.step % args.save_every == 0:
-                    progress.preview().save(_numbered(args.output, progress.step))
+                    frame = progress.preview()  # coarse stages: enlarged to the output size
+                    if frame.size != final_size:
+                        frame = frame.resize(final_size, Image.Resampling.LANCZOS)
+                    frame.save(_numbered(args.output, progress.step))
 
             result = stylize(content, styles, options, on_progress=show)
     except KeyboardInterrupt:
@@ -264,6 +270,14 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.config.write_text(json.dumps(settings, indent=2, default=str) + "\n")
     return 0
+
+
+def output_size(content: Image.Image, options: StyleOptions) -> tuple[int, int]:
+    """The size the result will have: its last scale's."""
+    device = resolve_device(options.device).type
+    max_side = options.max_side or DEFAULT_MAX_SIDE[device]
+    steps = options.steps or DEFAULT_STEPS[device]
+    return plan_scales(content.size, options, max_side, steps)[-1].size
 
 
 def _numbered(output: Path, step: int) -> Path:

@@ -13,7 +13,8 @@ COLOURS = {
     "style": (214, 39, 40),
     "tv": (44, 160, 44),
 }
-WIDTH, HEIGHT, MARGIN = 720, 420, 60
+WIDTH, HEIGHT, MARGIN = 820, 440, 60
+LEGEND = 130  # the legend sits right of the plot, never over a curve
 
 
 def plot_losses(
@@ -22,7 +23,8 @@ def plot_losses(
     """Loss against step on a log axis; dashed lines mark where a finer scale began."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    left, top, right, bottom = MARGIN, 20, WIDTH - 20, HEIGHT - MARGIN
+    left, top, right, bottom = MARGIN, 40, WIDTH - LEGEND, HEIGHT - MARGIN
+    draw.text((8, 12), "loss (weighted, as optimised; log scale)", fill="black")
     draw.rectangle((left, top, right, bottom), outline=(120, 120, 120))
     values = [v for _, losses in history for v in losses.values() if v > 0]
     if not history or not values:
@@ -44,6 +46,7 @@ def plot_losses(
     for step in scale_starts:
         for start in range(top, bottom, 8):
             draw.line((x(step), start, x(step), min(start + 4, bottom)), fill=(150, 150, 150))
+        draw.text((x(step) + 4, top + 4), "finer scale", fill=(110, 110, 110))
     for tick in range(0, last_step + 1, max(1, last_step // 5)):
         draw.text((x(tick) - 8, bottom + 6), str(tick), fill="black")
     draw.text(((left + right) // 2 - 12, bottom + 24), "step", fill="black")
@@ -51,10 +54,12 @@ def plot_losses(
         points = [(x(step), y(losses[name])) for step, losses in history if losses.get(name, 0) > 0]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
-        draw.line(
-            (right - 110, top + 14 + 16 * index, right - 90, top + 14 + 16 * index),
-            fill=colour,
-            width=3,
-        )
-        draw.text((right - 84, top + 8 + 16 * index), name, fill="black")
+        row = top + 14 + 18 * index
+        draw.line((right + 16, row, right + 36, row), fill=colour, width=3)
+        draw.text((right + 42, row - 6), name, fill="black")
+    if scale_starts:
+        row = top + 14 + 18 * len(COLOURS)
+        for start in range(right + 16, right + 36, 6):
+            draw.line((start, row, start + 3, row), fill=(150, 150, 150))
+        draw.text((right + 42, row - 6), "scale change", fill="black")
     return image

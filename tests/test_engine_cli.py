@@ -33,7 +33,9 @@ def test_a_run_writes_the_picture_plot_config_and_snapshots(pair, tmp_path):
             "-o",
             str(out),
             "--max-side",
-            "64",
+            "96",
+            "--min-scale",
+            "32",  # two scales: 48 then 96 px
             "--steps",
             "6",
             "--device",
@@ -50,14 +52,13 @@ def test_a_run_writes_the_picture_plot_config_and_snapshots(pair, tmp_path):
         ]
     )
     assert code == 0
-    assert Image.open(out).size == (64, 32)
-    assert Image.open(tmp_path / "plot.png").size == (720, 420)
-    assert sorted(p.name for p in tmp_path.glob("out.step*.png")) == [
-        "out.step0003.png",
-        "out.step0006.png",
-    ]
+    assert Image.open(out).size == (96, 48)
+    assert Image.open(tmp_path / "plot.png").size == (820, 440)
+    snapshots = sorted(tmp_path.glob("out.step*.png"))
+    assert [p.name for p in snapshots] == ["out.step0003.png", "out.step0006.png"]
+    assert all(Image.open(p).size == (96, 48) for p in snapshots)  # the coarse one too
     config = json.loads((tmp_path / "run.json").read_text())
-    assert config["options"]["strength"] == "strong" and config["size"] == [64, 32]
+    assert config["options"]["strength"] == "strong" and config["size"] == [96, 48]
     assert config["options"]["steps"] == 6 and config["device"] == "cpu"
 
 
