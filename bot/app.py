@@ -37,7 +37,7 @@ from telegram.warnings import PTBUserWarning
 from jobqueue import JobQueue
 from jobqueue.embedded import EmbeddedQueue
 
-from . import handlers, jobs, texts
+from . import handlers, i18n, jobs, texts
 from .buttons import Action, ButtonData
 from .context import BotApplication, BotData
 from .gallery import Gallery
@@ -186,6 +186,8 @@ def _add_handlers(application: BotApplication) -> None:
             CommandHandler("cancel", handlers.cancel, filters=NEW_MESSAGE),
             CommandHandler("stats", handlers.stats, filters=NEW_MESSAGE),  # admins only
             CommandHandler("styles", handlers.styles, filters=NEW_MESSAGE),
+            CommandHandler("settings", handlers.settings, filters=NEW_MESSAGE),
+            CommandHandler("language", handlers.language, filters=NEW_MESSAGE),
             # A GIF carries a document too, so animations are sorted out before documents.
             MessageHandler(addressed & filters.ANIMATION, handlers.explain(texts.ANIMATION)),
             MessageHandler(addressed & (filters.PHOTO | IMAGE_FILE), handlers.receive_image),
@@ -212,6 +214,12 @@ def _add_handlers(application: BotApplication) -> None:
             CallbackQueryHandler(
                 handlers.use_painting, pattern=ButtonData.pattern(Action.USE_PAINTING)
             ),
+            CallbackQueryHandler(
+                handlers.choose_language, pattern=ButtonData.pattern(Action.LANGUAGE)
+            ),
+            CallbackQueryHandler(
+                handlers.change_setting, pattern=ButtonData.pattern(Action.SETTING)
+            ),
             CallbackQueryHandler(handlers.unknown_button),
         ]
     )
@@ -237,9 +245,18 @@ async def _post_init(application: BotApplication) -> None:
             _task(application, _sweep(data), "session sweep"),
             _task(application, _watch(application), "health and metrics"),
         ]
-    commands = [BotCommand(name, text) for name, text in texts.COMMAND_DESCRIPTIONS.items()]
-    await application.bot.set_my_commands(commands)
+    await _list_commands(application)
     logger.info("Bot @%s is up", application.bot.username)
+
+
+async def _list_commands(application: BotApplication) -> None:
+    """The command menu in each language: English for everyone, and each other language for
+    the Telegram apps set to it."""
+    for language in i18n.LANGUAGES:
+        t = i18n.translator(language)
+        commands = [BotCommand(name, t(text)) for name, text in texts.COMMAND_DESCRIPTIONS.items()]
+        code = None if language == i18n.DEFAULT else language
+        await application.bot.set_my_commands(commands, language_code=code)
 
 
 async def _watch(application: BotApplication) -> None:

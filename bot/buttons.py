@@ -2,7 +2,8 @@
 
 Callback data is a short string ``action:pair_id[:strength]`` (Telegram allows 64 bytes).
 Every button carries the id of the pair of pictures it was made for, so a button of an old
-pair is recognised as stale instead of acting on the new one.
+pair is recognised as stale instead of acting on the new one. Labels are in the language of
+the user the keyboard is for (``t``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from engine import Strength
 
 from . import texts
+from .i18n import LANGUAGES, Translator
+from .preferences import Choice, Preferences, Size, is_chosen
 
 
 class Action(enum.StrEnum):
@@ -27,6 +30,8 @@ class Action(enum.StrEnum):
     MAKING_OF = "film"  # the film of a result's run (its id slot holds the job id)
     GALLERY = "gal"  # show a painting of the gallery (id slot: its index, in hex)
     USE_PAINTING = "use"  # take that painting as the style (id slot: its index)
+    LANGUAGE = "lang"  # speak this language (id slot: its index in i18n.LANGUAGES)
+    SETTING = "set"  # change one setting (id slot: the index of the choice in CHOICES)
 
 
 @dataclass(frozen=True)
@@ -68,72 +73,140 @@ def _button(label: str, data: ButtonData) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data.encode())
 
 
-def strength_buttons(pair_id: str) -> list[InlineKeyboardButton]:
+def _label(t: Translator, label: str, chosen: bool) -> str:
+    return texts.marked(t(label)) if chosen else t(label)
+
+
+def strength_buttons(t: Translator, pair_id: str, default: Strength) -> list[InlineKeyboardButton]:
+    """Light · Medium · Strong, the user's default strength marked (see /settings)."""
     return [
-        _button(texts.STRENGTH_LABELS[strength], ButtonData(Action.PAINT, pair_id, strength))
+        _button(
+            _label(t, texts.STRENGTH_LABELS[strength], strength is default),
+            ButtonData(Action.PAINT, pair_id, strength),
+        )
         for strength in Strength
     ]
 
 
-def pair_keyboard(pair_id: str) -> InlineKeyboardMarkup:
+def pair_keyboard(t: Translator, pair_id: str, default: Strength) -> InlineKeyboardMarkup:
     """Under the pair preview: Light · Medium · Strong, then Swap and Cancel."""
     return InlineKeyboardMarkup(
         [
-            strength_buttons(pair_id),
+            strength_buttons(t, pair_id, default),
             [
-                _button(texts.SWAP_BUTTON, ButtonData(Action.SWAP, pair_id)),
-                _button(texts.DROP_BUTTON, ButtonData(Action.DROP, pair_id)),
+                _button(t(texts.SWAP_BUTTON), ButtonData(Action.SWAP, pair_id)),
+                _button(t(texts.DROP_BUTTON), ButtonData(Action.DROP, pair_id)),
             ],
         ]
     )
 
 
-def retry_keyboard(pair_id: str) -> InlineKeyboardMarkup:
+def retry_keyboard(t: Translator, pair_id: str, default: Strength) -> InlineKeyboardMarkup:
     """After a failure: the strengths again."""
-    return InlineKeyboardMarkup([strength_buttons(pair_id)])
+    return InlineKeyboardMarkup([strength_buttons(t, pair_id, default)])
 
 
-def progress_keyboard(pair_id: str) -> InlineKeyboardMarkup:
+def progress_keyboard(t: Translator, pair_id: str) -> InlineKeyboardMarkup:
     """Under the progress message: stop this job."""
-    return InlineKeyboardMarkup([[_button(texts.STOP_BUTTON, ButtonData(Action.STOP, pair_id))]])
+    stop = _button(t(texts.STOP_BUTTON), ButtonData(Action.STOP, pair_id))
+    return InlineKeyboardMarkup([[stop]])
 
 
 def result_keyboard(
-    pair_id: str, strength: Strength, film_of_job: str | None = None
+    t: Translator, pair_id: str, strength: Strength, film_of_job: str | None = None
 ) -> InlineKeyboardMarkup:
     """Under the result: the same pair lighter or stronger (where there is room), or a new
     pair; and the making-of, when the run left a film."""
     row = []
     if strength.lighter() is not strength:
-        label = texts.LIGHTER_BUTTON
+        label = t(texts.LIGHTER_BUTTON)
         row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.lighter())))
     if strength.stronger() is not strength:
-        label = texts.STRONGER_BUTTON
+        label = t(texts.STRONGER_BUTTON)
         row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.stronger())))
-    row.append(_button(texts.NEW_PAIR_BUTTON, ButtonData(Action.NEW_PAIR, pair_id)))
+    row.append(_button(t(texts.NEW_PAIR_BUTTON), ButtonData(Action.NEW_PAIR, pair_id)))
     rows = [row]
     if film_of_job is not None:
-        rows.append([_button(texts.MAKING_OF_BUTTON, ButtonData(Action.MAKING_OF, film_of_job))])
+        film = ButtonData(Action.MAKING_OF, film_of_job)
+        rows.append([_button(t(texts.MAKING_OF_BUTTON), film)])
     return InlineKeyboardMarkup(rows)
 
 
-def content_keyboard() -> InlineKeyboardMarkup:
+def content_keyboard(t: Translator) -> InlineKeyboardMarkup:
     """Under "Got the content photo": the gallery, for people with no painting at hand."""
-    return InlineKeyboardMarkup([[_button(texts.GALLERY_BUTTON, _painting(Action.GALLERY, 0))]])
+    gallery = _button(t(texts.GALLERY_BUTTON), _indexed(Action.GALLERY, 0))
+    return InlineKeyboardMarkup([[gallery]])
 
 
-def gallery_keyboard(index: int, count: int) -> InlineKeyboardMarkup:
+def gallery_keyboard(t: Translator, index: int, count: int) -> InlineKeyboardMarkup:
     """Under a painting of the gallery: ◀ ▶ to browse (round and round), and "Use this one"."""
     return InlineKeyboardMarkup(
         [
             [
-                _button(texts.PREVIOUS_BUTTON, _painting(Action.GALLERY, (index - 1) % count)),
-                _button(texts.NEXT_BUTTON, _painting(Action.GALLERY, (index + 1) % count)),
+                _button(texts.PREVIOUS_BUTTON, _indexed(Action.GALLERY, (index - 1) % count)),
+                _button(texts.NEXT_BUTTON, _indexed(Action.GALLERY, (index + 1) % count)),
             ],
-            [_button(texts.USE_PAINTING_BUTTON, _painting(Action.USE_PAINTING, index))],
+            [_button(t(texts.USE_PAINTING_BUTTON), _indexed(Action.USE_PAINTING, index))],
         ]
     )
 
 
-def _painting(action: Action, index: int) -> ButtonData:
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    """/language: each language under its own name, the one spoken now marked."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(
+                    texts.marked(name) if code == current else name,
+                    _indexed(Action.LANGUAGE, index),
+                )
+                for index, (code, name) in enumerate(LANGUAGES.items())
+            ]
+        ]
+    )
+
+
+def language_chosen(data: ButtonData) -> str | None:
+    """The language a /language button names (None for an index no longer known)."""
+    codes = list(LANGUAGES)
+    index = int(data.pair_id, 16)
+    return codes[index] if index < len(codes) else None
+
+
+#: What each /settings button sets, by its index. Old buttons stay in chats: only append.
+CHOICES: list[Choice] = [*Size, False, True, *Strength]
+
+
+def settings_keyboard(
+    t: Translator, chosen: Preferences, sides: dict[Size, int]
+) -> InlineKeyboardMarkup:
+    """/settings: a row for the size, one for the colours, one for the default strength;
+    the current choice in each marked."""
+
+    def button(label: str, choice: Choice) -> InlineKeyboardButton:
+        # By identity: Size.MEDIUM == Strength.MEDIUM as strings, and False == 0.
+        index = next(i for i, known in enumerate(CHOICES) if known is choice)
+        shown = texts.marked(label) if is_chosen(chosen, choice) else label
+        return _button(shown, _indexed(Action.SETTING, index))
+
+    return InlineKeyboardMarkup(
+        [
+            [button(texts.size_button(t, size, sides[size]), size) for size in Size],
+            [
+                button(t(texts.COLOURS_STYLE_BUTTON), False),
+                button(t(texts.COLOURS_KEPT_BUTTON), True),
+            ],
+            [button(t(texts.STRENGTH_LABELS[strength]), strength) for strength in Strength],
+        ]
+    )
+
+
+def setting_chosen(data: ButtonData) -> Choice | None:
+    """The choice a /settings button makes (None for an index no longer known)."""
+    index = int(data.pair_id, 16)
+    return CHOICES[index] if index < len(CHOICES) else None
+
+
+def _indexed(action: Action, index: int) -> ButtonData:
+    """A button that names a thing by its index (a painting, a language, a choice), in hex."""
     return ButtonData(action, format(index, "x"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dtm
 import functools
 import logging
@@ -18,16 +19,25 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, InputMediaPhoto, Message, ReplyParameters, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, filters
 
 from jobqueue import AlreadyQueued, JobState, QueueFull
 
-from . import buttons, jobs, media, texts
+from . import buttons, i18n, jobs, media, texts
 from .buttons import ButtonData
 from .context import Context, Handler
+from .i18n import Translator
+from .preferences import Preferences, output_sides, with_choice
 from .progress import Target
 from .sessions import Session, Stage
 
@@ -44,44 +54,45 @@ HINTS = {
 
 async def start(update: Update, context: Context) -> None:
     """Say what the bot does and exactly what to send (also /help)."""
-    session = _session(update, context)
-    parts = [texts.INTRO]
+    session, t = _session(update, context), _t(update, context)
+    parts = [t(texts.INTRO)]
     if _in_group(update):
-        parts.append(texts.GROUP_NOTE)
+        parts.append(t(texts.GROUP_NOTE))
     if session.stage is not Stage.NEED_CONTENT:
-        parts.append(HINTS[session.stage])
+        parts.append(t(HINTS[session.stage]))
     await _reply(update, "\n\n".join(parts))
 
 
 async def status(update: Update, context: Context) -> None:
     """Tell the user where their picture is: queued, painting, or nothing in the works."""
-    session = _session(update, context)
+    session, t = _session(update, context), _t(update, context)
     job = await context.bot_data.queue.job_of(session.owner)
     if job is None:
-        text = texts.with_hint(texts.STATUS_IDLE, HINTS[session.stage])
+        text = texts.with_hint(t(texts.STATUS_IDLE), t(HINTS[session.stage]))
     elif job.state is JobState.QUEUED:
-        text = texts.status_queued(job.ahead)
+        text = texts.status_queued(t, job.ahead)
     elif job.progress is None:
-        text = texts.STATUS_STARTING
+        text = t(texts.STATUS_STARTING)
     else:
-        text = texts.status_painting(job.progress.fraction, job.progress.eta)
+        text = texts.status_painting(t, job.progress.fraction, job.progress.eta)
     await _reply(update, text)
 
 
 async def cancel(update: Update, context: Context) -> None:
     """Stop the user's queued or running job; with none, forget the collected pictures."""
-    session = _session(update, context)
+    session, t = _session(update, context), _t(update, context)
     queue = context.bot_data.queue
     job = await queue.job_of(session.owner)
     if job is not None:
         was_waiting = job.state is JobState.QUEUED
         await queue.cancel(job.id)
-        await _reply(update, texts.CANCELLED_QUEUED if was_waiting else texts.CANCELLING_RUNNING)
+        await _reply(update, t(texts.CANCELLED_QUEUED if was_waiting else texts.CANCELLING_RUNNING))
     elif session.stage is not Stage.NEED_CONTENT:
         session.clear()
-        await _reply(update, texts.PICTURES_DROPPED)
+        await _reply(update, t(texts.PICTURES_DROPPED))
     else:
-        await _reply(update, texts.with_hint(texts.NOTHING_TO_CANCEL, HINTS[session.stage]))
+        hint = t(HINTS[session.stage])
+        await _reply(update, texts.with_hint(t(texts.NOTHING_TO_CANCEL), hint))
 
 
 async def stats(update: Update, context: Context) -> None:
@@ -89,7 +100,7 @@ async def stats(update: Update, context: Context) -> None:
     user = update.effective_user
     settings = context.bot_data.settings
     if user is None or not settings.admin(user.id, user.username):
-        await _reply(update, texts.UNKNOWN_COMMAND)
+        await _reply(update, _t(update, context)(texts.UNKNOWN_COMMAND))
         return
     data = context.bot_data
     midnight = dtm.datetime.now(dtm.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -120,10 +131,11 @@ def gate(addressed: filters.BaseFilter) -> Handler:
         user = update.effective_user
         if user is None or context.bot_data.settings.allowed(user.id, user.username):
             return
+        sorry = i18n.pick(None, user.language_code)(texts.NOT_ALLOWED)  # keeps nothing of theirs
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.NOT_ALLOWED, show_alert=True)
+            await update.callback_query.answer(sorry, show_alert=True)
         elif update.message is not None and addressed.check_update(update):
-            await update.message.reply_text(texts.NOT_ALLOWED)
+            await update.message.reply_text(sorry)
         raise ApplicationHandlerStop
 
     return turn_away
@@ -134,31 +146,31 @@ def gate(addressed: filters.BaseFilter) -> Handler:
 
 async def receive_image(update: Update, context: Context) -> None:
     """Take a photo or image file: the first is the content, the next the style."""
-    session = _session(update, context)
+    session, t = _session(update, context), _t(update, context)
     incoming = media.incoming_image(_message(update))
     assert incoming is not None, "routed here by the photo / image document filters"
-    refusal = _picture_refusal(update, context)
+    refusal = _picture_refusal(update, context, t)
     if refusal is not None:  # before downloading anything
-        await _reply(update, texts.with_hint(refusal, HINTS[session.stage]))
+        await _reply(update, texts.with_hint(refusal, t(HINTS[session.stage])))
         return
     limit_mb = context.bot_data.settings.max_download_mb
     try:
         path = session.new_file(incoming.suffix)
-        picture = await media.fetch_picture(context.bot, incoming, path, limit_mb)
+        picture = await media.fetch_picture(context.bot, incoming, path, limit_mb, t)
     except media.PictureRefused as refusal:
-        await _reply(update, texts.with_hint(str(refusal), HINTS[session.stage]))
+        await _reply(update, texts.with_hint(str(refusal), t(HINTS[session.stage])))
         return
     had_style = session.stage is Stage.READY
     if session.add(picture) is Stage.NEED_STYLE:
         await _message(update).reply_text(
-            texts.GOT_CONTENT, reply_markup=buttons.content_keyboard()
+            t(texts.GOT_CONTENT), reply_markup=buttons.content_keyboard(t)
         )
     else:
         caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
         await _show_pair(context, update, session, caption)
 
 
-def _picture_refusal(update: Update, context: Context) -> str | None:
+def _picture_refusal(update: Update, context: Context, t: Translator) -> str | None:
     """Why this picture is not taken: the sender's rate, or a full disk (admins are exempt)."""
     data, user = context.bot_data, update.effective_user
     assert user is not None
@@ -166,10 +178,10 @@ def _picture_refusal(update: Update, context: Context) -> str | None:
         return None
     wait = data.limits.take_picture(user.id)
     if wait is not None:
-        return texts.too_many_pictures(wait)
+        return texts.too_many_pictures(t, wait)
     if data.limits.disk_full():
         logger.warning("DATA_DIR is full (DATA_MAX_MB); refusing new pictures")
-        return texts.DISK_FULL
+        return t(texts.DISK_FULL)
     return None
 
 
@@ -178,7 +190,8 @@ def explain(reason: str) -> Handler:
 
     async def answer(update: Update, context: Context) -> None:
         """Refuse this kind of message politely and say what to send instead."""
-        await _reply(update, texts.with_hint(reason, HINTS[_session(update, context).stage]))
+        t, stage = _t(update, context), _session(update, context).stage
+        await _reply(update, texts.with_hint(t(reason), t(HINTS[stage])))
 
     return answer
 
@@ -207,7 +220,7 @@ def on_current_pair(handler: PressHandler) -> Handler:
         query, button = _button(update)
         session = _session(update, context)
         if not session.owns(button.pair_id):
-            await query.answer(texts.STALE_BUTTON)
+            await query.answer(_t(update, context)(texts.STALE_BUTTON))
             return
         await handler(Press(update, query, button, session), context)
 
@@ -219,9 +232,9 @@ async def paint(press: Press, context: Context) -> None:
     """Queue the pair at the pressed strength, answering the button at once."""
     query, button, session = press.query, press.button, press.session
     assert button.strength is not None, "PAINT buttons always carry a strength"
-    data = context.bot_data
+    data, t = context.bot_data, _t(press.update, context)
     if data.queue.unavailable is not None:
-        await query.answer(texts.PAINTING_UNAVAILABLE, show_alert=True)
+        await query.answer(t(texts.PAINTING_UNAVAILABLE), show_alert=True)
         return
     user = press.update.effective_user
     assert user is not None
@@ -229,25 +242,28 @@ async def paint(press: Press, context: Context) -> None:
     wait = None if exempt else data.limits.job_refusal(user.id)
     if wait is not None:
         limit = data.settings.jobs_per_user_per_day
-        await query.answer(texts.daily_quota(limit, wait), show_alert=True)
+        await query.answer(texts.daily_quota(t, limit, wait), show_alert=True)
         return
     target = _target(press.update, session)
+    chosen = data.sessions.preferences(user.id)
     try:
-        job = await jobs.submit(data, session, button.strength, target)
+        job = await jobs.submit(
+            data, session, button.strength, target, language=t.language, chosen=chosen
+        )
     except AlreadyQueued as queued:
         same_pair = queued.record.meta.get("pair_id") == button.pair_id
         if same_pair:
-            await query.answer(texts.ALREADY_THIS_PAIR)  # e.g. a double press
+            await query.answer(t(texts.ALREADY_THIS_PAIR))  # e.g. a double press
         else:
-            await query.answer(texts.ALREADY_ANOTHER, show_alert=True)
+            await query.answer(t(texts.ALREADY_ANOTHER), show_alert=True)
         return
     except QueueFull:
-        await query.answer(texts.BUSY, show_alert=True)
+        await query.answer(t(texts.BUSY), show_alert=True)
         return
     data.limits.count_job(user.id)
     data.following.add(job.id)  # this task follows it: the adoption chore must not
     logger.info("Job %s queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
-    await query.answer(texts.QUEUED_NOTE)
+    await query.answer(t(texts.QUEUED_NOTE))
     picture = session.pair_preview_file_id or await _pair_picture(session)
     follower = jobs.follow(context.bot, context.bot_data, job, picture)
     task = context.application.create_task(follower, update=press.update, name=f"job {job.id}")
@@ -258,7 +274,7 @@ async def paint(press: Press, context: Context) -> None:
 async def swap(press: Press, context: Context) -> None:
     """Swap content and style, showing the new pair in place of the old one."""
     press.session.swap()
-    await press.query.answer(texts.SWAPPED_NOTE)
+    await press.query.answer(_t(press.update, context)(texts.SWAPPED_NOTE))
     await _replace_pair(context, press.update, press.session)
 
 
@@ -273,18 +289,19 @@ async def drop(press: Press, context: Context) -> None:
     await press.query.answer()
     with contextlib.suppress(BadRequest):  # the message may be gone or already bare
         await press.query.edit_message_reply_markup(reply_markup=None)
-    await _send(context, press.update, session, texts.PAIR_DROPPED)
+    await _send(context, press.update, session, _t(press.update, context)(texts.PAIR_DROPPED))
 
 
 async def stop(update: Update, context: Context) -> None:
     """Cancel the job this progress message shows (its pair may no longer be the current one)."""
     query, button = _button(update)
+    t = _t(update, context)
     job = await context.bot_data.queue.job_of(_session(update, context).owner)
     if job is None or job.meta.get("pair_id") != button.pair_id:
-        await query.answer(texts.NOTHING_TO_STOP)
+        await query.answer(t(texts.NOTHING_TO_STOP))
         return
     await context.bot_data.queue.cancel(job.id)
-    await query.answer(texts.STOPPING_NOTE)
+    await query.answer(t(texts.STOPPING_NOTE))
 
 
 @on_current_pair
@@ -292,15 +309,16 @@ async def new_pair(press: Press, context: Context) -> None:
     """Start over from a result: forget the pair and ask for a new photo."""
     press.session.clear()
     await press.query.answer()
-    await _send(context, press.update, press.session, texts.NEW_PAIR)
+    await _send(context, press.update, press.session, _t(press.update, context)(texts.NEW_PAIR))
 
 
 async def making_of(update: Update, context: Context) -> None:
     """Send the film of a result's run, as an animation, under the result."""
     query, button = _button(update)
+    t = _t(update, context)
     film = await context.bot_data.queue.making_of(button.pair_id)
     if film is None:
-        await query.answer(texts.MAKING_OF_GONE, show_alert=True)
+        await query.answer(t(texts.MAKING_OF_GONE), show_alert=True)
         return
     await query.answer()
     message = query.message
@@ -313,7 +331,7 @@ async def making_of(update: Update, context: Context) -> None:
     await context.bot.send_animation(
         chat,
         film,
-        caption=texts.MAKING_OF_CAPTION,
+        caption=t(texts.MAKING_OF_CAPTION),
         filename="making-of.gif",
         reply_parameters=reply,
     )
@@ -337,11 +355,11 @@ async def browse(update: Update, context: Context) -> None:
     if not isinstance(message, Message) or not message.photo:  # the "Got your photo" text
         await _send_painting(context, update, index)
         return
-    painting = gallery[index]
-    photo = InputMediaPhoto(gallery.photo(painting), caption=_painting_caption(context, index))
+    painting, t = gallery[index], _t(update, context)
+    photo = InputMediaPhoto(gallery.photo(painting), caption=_painting_caption(t, context, index))
     try:
         edited = await message.edit_media(
-            photo, reply_markup=buttons.gallery_keyboard(index, len(gallery))
+            photo, reply_markup=buttons.gallery_keyboard(t, index, len(gallery))
         )
     except BadRequest as error:
         logger.info("Could not show the next painting in place (%s)", error.message)
@@ -360,9 +378,10 @@ async def use_painting(update: Update, context: Context) -> None:
     data = await asyncio.to_thread(painting.path.read_bytes)
     picture = await media.store_picture(data, session.new_file(painting.path.suffix))
     had_style = session.style is not None
-    await query.answer(texts.PAINTING_CHOSEN_NOTE)
+    t = _t(update, context)
+    await query.answer(t(texts.PAINTING_CHOSEN_NOTE))
     if session.choose_style(picture) is Stage.NEED_CONTENT:
-        await _send(context, update, session, texts.PAINTING_KEPT)
+        await _send(context, update, session, t(texts.PAINTING_KEPT))
         return
     caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
     await _show_pair(context, update, session, caption)
@@ -371,32 +390,93 @@ async def use_painting(update: Update, context: Context) -> None:
 async def _send_painting(context: Context, update: Update, index: int) -> None:
     gallery = context.bot_data.gallery
     painting = gallery[index]
-    session = _session(update, context)
+    session, t = _session(update, context), _t(update, context)
     target = _target(update, session)
     sent = await context.bot.send_photo(
         target.chat_id,
         gallery.photo(painting),
-        caption=_painting_caption(context, index),
-        reply_markup=buttons.gallery_keyboard(index, len(gallery)),
+        caption=_painting_caption(t, context, index),
+        reply_markup=buttons.gallery_keyboard(t, index, len(gallery)),
         reply_parameters=target.reply_parameters,
     )
     if sent.photo:
         gallery.sent(painting, sent.photo[-1].file_id)
 
 
-def _painting_caption(context: Context, index: int) -> str:
+def _painting_caption(t: Translator, context: Context, index: int) -> str:
     gallery = context.bot_data.gallery
     painting = gallery[index]
     number = index % len(gallery) + 1
     return texts.painting_caption(
-        painting.title, painting.artist, painting.year, number, len(gallery)
+        t, painting.title, painting.artist, painting.year, number, len(gallery)
     )
+
+
+# ---- /language and /settings ----------------------------------------------------------------
+
+
+async def language(update: Update, context: Context) -> None:
+    """/language: the languages as buttons, the one spoken now marked."""
+    t = _t(update, context)
+    await _message(update).reply_text(
+        t(texts.LANGUAGE_PROMPT), reply_markup=buttons.language_keyboard(t.language)
+    )
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """A language button: speak it from now on (kept in DATA_DIR), and say so in it."""
+    query, button = _button(update)
+    code = buttons.language_chosen(button)
+    user = update.effective_user
+    assert user is not None
+    if code is None:
+        await query.answer(_t(update, context)(texts.UNKNOWN_BUTTON))
+        return
+    store = context.bot_data.sessions
+    store.choose(user.id, dataclasses.replace(store.preferences(user.id), language=code))
+    await query.answer()
+    t = i18n.translator(code)
+    with contextlib.suppress(BadRequest):  # "not modified": the same language twice
+        await query.edit_message_text(
+            t(texts.LANGUAGE_CHOSEN), reply_markup=buttons.language_keyboard(code)
+        )
+
+
+async def settings(update: Update, context: Context) -> None:
+    """/settings: size, colours and default strength, with buttons that change them."""
+    text, keyboard = _settings_view(update, context)
+    await _message(update).reply_text(text, reply_markup=keyboard)
+
+
+async def change_setting(update: Update, context: Context) -> None:
+    """A /settings button: keep the change, and show the settings as they are now."""
+    query, button = _button(update)
+    change = buttons.setting_chosen(button)
+    user = update.effective_user
+    assert user is not None
+    t = _t(update, context)
+    if change is None:
+        await query.answer(t(texts.UNKNOWN_BUTTON))
+        return
+    store = context.bot_data.sessions
+    store.choose(user.id, with_choice(store.preferences(user.id), change))
+    await query.answer(t(texts.SETTING_SAVED))
+    text, keyboard = _settings_view(update, context)
+    with contextlib.suppress(BadRequest):  # "not modified": the setting it already had
+        await query.edit_message_text(text, reply_markup=keyboard)
+
+
+def _settings_view(update: Update, context: Context) -> tuple[str, InlineKeyboardMarkup]:
+    t, chosen = _t(update, context), _chosen(update, context)
+    sides = output_sides(context.bot_data.settings)
+    text = texts.settings(t, chosen.size, sides[chosen.size], chosen.keep_colours, chosen.strength)
+    return text, buttons.settings_keyboard(t, chosen, sides)
 
 
 async def unknown_button(update: Update, context: Context) -> None:
     """Answer a button whose data this bot did not make (or no longer understands)."""
     assert update.callback_query is not None
-    await update.callback_query.answer(texts.UNKNOWN_BUTTON)
+    await update.callback_query.answer(_t(update, context)(texts.UNKNOWN_BUTTON))
 
 
 # ---- errors ---------------------------------------------------------------------------------
@@ -407,8 +487,12 @@ async def on_error(update: object, context: Context) -> None:
     logger.error("Exception while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    try:
+        sorry = _t(update, context)(texts.SOMETHING_WENT_WRONG)
+    except Exception:  # the error may be the store's own: apologise in English then
+        sorry = texts.SOMETHING_WENT_WRONG
     with contextlib.suppress(TelegramError):
-        await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
+        await context.bot.send_message(update.effective_chat.id, sorry)
     if update.callback_query is not None:  # stop the button's spinner, if still unanswered
         with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
@@ -421,6 +505,21 @@ def _session(update: Update, context: Context) -> Session:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None, "the handlers' filters guarantee both"
     return context.bot_data.sessions.get(chat.id, user.id)
+
+
+def _t(update: Update, context: Context) -> Translator:
+    """The sender's language: chosen with /language, else their Telegram app's, else English."""
+    user = update.effective_user
+    if user is None:
+        return i18n.ENGLISH
+    chosen = context.bot_data.sessions.preferences(user.id).language
+    return i18n.pick(chosen, user.language_code)
+
+
+def _chosen(update: Update, context: Context) -> Preferences:
+    user = update.effective_user
+    assert user is not None, "the handlers' filters guarantee a user"
+    return context.bot_data.sessions.preferences(user.id)
 
 
 def _message(update: Update) -> Message:
@@ -464,14 +563,16 @@ async def _pair_picture(session: Session) -> bytes:
 
 
 async def _show_pair(context: Context, update: Update, session: Session, caption: str) -> None:
-    """Send the pair preview with its buttons; remember the photo to reuse it for progress."""
+    """Send the pair preview with its buttons (``caption``: a msgid of texts); remember the
+    photo to reuse it for progress."""
     assert session.pair_id is not None
-    target = _target(update, session)
+    target, t = _target(update, session), _t(update, context)
+    default = _chosen(update, context).strength
     sent = await context.bot.send_photo(
         target.chat_id,
         await _pair_picture(session),
-        caption=caption,
-        reply_markup=buttons.pair_keyboard(session.pair_id),
+        caption=t(caption),
+        reply_markup=buttons.pair_keyboard(t, session.pair_id, default),
         reply_parameters=target.reply_parameters,
     )
     session.remember_preview(sent.photo[-1].file_id if sent.photo else None)
@@ -480,10 +581,11 @@ async def _show_pair(context: Context, update: Update, session: Session, caption
 async def _replace_pair(context: Context, update: Update, session: Session) -> None:
     """Edit the pair message into the new pair; if that fails, send the pair anew."""
     assert session.pair_id is not None and update.callback_query is not None
-    photo = InputMediaPhoto(await _pair_picture(session), caption=texts.PAIR_SWAPPED)
+    t, default = _t(update, context), _chosen(update, context).strength
+    photo = InputMediaPhoto(await _pair_picture(session), caption=t(texts.PAIR_SWAPPED))
     try:
         edited = await update.callback_query.edit_message_media(
-            photo, reply_markup=buttons.pair_keyboard(session.pair_id)
+            photo, reply_markup=buttons.pair_keyboard(t, session.pair_id, default)
         )
     except BadRequest as error:
         logger.info("Could not edit the pair in place (%s); sending it again", error.message)

@@ -1,8 +1,9 @@
 """A pair's life on the queue: submit it, follow the job, deliver the result exactly once.
 
 What the bot needs to pick a job up again after a restart — the chat, the message showing
-its progress, how far delivery got — is noted on the job itself (a :class:`Ticket` in its
-``meta``), so the queue, not this process's memory, is the one place that knows.
+its progress, how far delivery got, the language its user reads — is noted on the job itself
+(a :class:`Ticket` in its ``meta``), so the queue, not this process's memory, is the one place
+that knows. What the user chose in /settings goes in the job's options for the painter.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +21,22 @@ import aiofiles
 from telegram import Bot, Message
 
 from engine.options import Strength
-from jobqueue import Cancelled, Failed, Finished, JobRecord, JobSpec, ProgressInfo, ResultInfo
+from jobqueue import (
+    FAILURE_MESSAGE,
+    Cancelled,
+    Failed,
+    Finished,
+    JobRecord,
+    JobSpec,
+    ProgressInfo,
+    ResultInfo,
+)
 from jobqueue.logs import current_job
 
-from . import buttons, media, texts
+from . import buttons, i18n, media, texts
 from .context import BotData
+from .i18n import Translator
+from .preferences import Preferences
 from .progress import Outcome, ProgressMessage, Target
 from .retry import with_retries
 from .sessions import Picture, Session
@@ -52,6 +65,11 @@ class Ticket:
     reply_to: int | None = None  # in groups, the message the job's messages answer
     progress_message_id: int | None = None
     photo_sent: bool = False  # the result's photo is out; only the file is left to send
+    language: str = i18n.DEFAULT  # what its user reads (jobs from before languages: English)
+
+    @property
+    def t(self) -> Translator:
+        return i18n.translator(self.language)
 
     @property
     def target(self) -> Target:
@@ -67,19 +85,37 @@ class Ticket:
             return None
 
 
-async def submit(data: BotData, session: Session, strength: Strength, target: Target) -> JobRecord:
+async def submit(
+    data: BotData,
+    session: Session,
+    strength: Strength,
+    target: Target,
+    *,
+    language: str,
+    chosen: Preferences,
+) -> JobRecord:
     """Queue the session's pair; raises ``AlreadyQueued`` or ``QueueFull`` like the queue.
 
     The job carries its own copy of both pictures, so the user's pair stays for
     Lighter/Stronger, a new pair can arrive meanwhile, and a worker elsewhere needs no files.
+    Its options are the strength pressed and the size and colours of the user's /settings.
     """
     assert session.content is not None and session.style is not None
     assert session.pair_id is not None
     content, style = await asyncio.gather(_read(session.content), _read(session.style))
-    ticket = Ticket(session.chat_id, session.user_id, session.pair_id, target.reply_to_message_id)
-    spec = JobSpec(
-        session.owner, content, style, {"strength": strength.value}, dataclasses.asdict(ticket)
+    ticket = Ticket(
+        session.chat_id,
+        session.user_id,
+        session.pair_id,
+        target.reply_to_message_id,
+        language=language,
     )
+    options = {
+        "strength": strength.value,
+        "size": chosen.size.value,  # the painter turns it into pixels, by its device
+        "preserve_colors": chosen.keep_colours,
+    }
+    spec = JobSpec(session.owner, content, style, options, dataclasses.asdict(ticket))
     return await data.queue.submit(spec)
 
 
@@ -118,11 +154,13 @@ async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | byt
     ticket = Ticket.of(record)
     assert ticket is not None, "only the bot's own jobs are followed"
     current_job.set(record.id)  # every log line of this task names the job
+    t = ticket.t
     progress = ProgressMessage(
         bot,
         ticket.target,
         data.throttle,
-        markup=buttons.progress_keyboard(ticket.pair_id),
+        t=t,
+        markup=buttons.progress_keyboard(t, ticket.pair_id),
         preview_interval=data.settings.preview_interval,
     )
 
@@ -139,7 +177,7 @@ async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | byt
     except asyncio.CancelledError:  # the bot is stopping; the job is not
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
-                progress.close(texts.RESTARTING, give_up_after=0), PAUSE_NOTE_SECONDS
+                progress.close(t(texts.RESTARTING), give_up_after=0), PAUSE_NOTE_SECONDS
             )
         with contextlib.suppress(Exception):
             await asyncio.wait_for(data.queue.release(record.id, data.holder), 1)
@@ -148,15 +186,38 @@ async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | byt
     close = progress.close
     match outcome:
         case Finished(result=result):
-            await close(texts.done(result.elapsed), give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
+            await close(texts.done(t, result.elapsed), give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
             await deliver(bot, data, record, ticket, result)
-        case Failed(reason=reason):
-            failure = texts.FAILED.format(reason=reason)
-            keyboard = buttons.retry_keyboard(ticket.pair_id)
+        case Failed() as failed:
+            default = data.sessions.preferences(ticket.user_id).strength
+            keyboard = buttons.retry_keyboard(t, ticket.pair_id, default)
+            failure = t(texts.FAILED).format(reason=why(t, failed))
             await close(failure, keyboard, give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
         case Cancelled():
-            await close(texts.CANCELLED, give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
+            await close(t(texts.CANCELLED), give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
     await data.queue.acknowledge(record.id)
+
+
+def why(t: Translator, failed: Failed) -> str:
+    """Why a job failed, in the user's language: the engine's objection to a picture (its
+    code), the queue's apology, or else whatever a painter said (in English)."""
+    if failed.code is not None:
+        return texts.image_problem(t, failed.code, failed.params)
+    if failed.reason == FAILURE_MESSAGE:
+        return t(texts.PAINTING_WENT_WRONG)
+    return failed.reason
+
+
+#: The engine's note when the GPU had no room (``engine.optimize``), to word it again.
+_MADE_SMALLER = re.compile(r"Made at (\d+) px instead of (\d+) px\b.*")
+
+
+def note(t: Translator, text: str) -> str:
+    """A result's note in the user's language (one the bot does not know, as it came)."""
+    smaller = _MADE_SMALLER.fullmatch(text)
+    if smaller is None:
+        return text
+    return texts.made_smaller(t, int(smaller[1]), int(smaller[2]))
 
 
 def _count(data: BotData, outcome: Outcome, last: ProgressInfo | None) -> None:
@@ -177,10 +238,17 @@ async def deliver(
     png = await data.queue.result(record.id)
     strength = Strength(record.options.get("strength", Strength.MEDIUM.value))
     reply = ticket.target.reply_parameters
+    t = ticket.t
     if not ticket.photo_sent:
-        caption = texts.result_caption(strength, (result.width, result.height), result.elapsed)
+        caption = texts.result_caption(
+            t,
+            strength,
+            (result.width, result.height),
+            result.elapsed,
+            colours_kept=bool(record.options.get("preserve_colors")),
+        )
         if result.note:
-            caption = f"{caption}\n{result.note}"
+            caption = f"{caption}\n{note(t, result.note)}"
         photo = await media.photo_of(png)
 
         async def send_photo() -> Message:
@@ -197,9 +265,9 @@ async def deliver(
             ticket.chat_id,
             png,
             filename=f"stylized-{strength.value}.png",
-            caption=texts.RESULT_FILE,
+            caption=t(texts.RESULT_FILE),
             reply_markup=buttons.result_keyboard(
-                ticket.pair_id, strength, record.id if result.making_of else None
+                t, ticket.pair_id, strength, record.id if result.making_of else None
             ),
             reply_parameters=reply,
         )

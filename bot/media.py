@@ -2,7 +2,8 @@
 
 Decoding and encoding run in worker threads (``asyncio.to_thread``): a 20 MB photo must not
 stall other chats. Validation is the engine's ``load_image``, which refuses undecodable,
-tiny and huge images with a message a user can read (``ImageError``).
+tiny and huge images (``ImageError``); its ``code`` and ``params`` are worded here in the
+user's language (``texts.image_problem``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from telegram.error import BadRequest, NetworkError
 from engine import ImageError, load_image
 
 from . import texts
+from .i18n import Translator
 from .sessions import Picture
 
 logger = logging.getLogger(__name__)
@@ -57,31 +59,34 @@ def incoming_image(message: Message) -> IncomingImage | None:
 
 
 class PictureRefused(Exception):
-    """A picture the bot cannot use; the message says why, in words for the user."""
+    """A picture the bot cannot use; the message says why, in the user's language."""
 
 
-async def fetch_picture(bot: Bot, image: IncomingImage, path: Path, limit_mb: int) -> Picture:
+async def fetch_picture(
+    bot: Bot, image: IncomingImage, path: Path, limit_mb: int, t: Translator
+) -> Picture:
     """Download, validate and store one picture at ``path``, or raise PictureRefused."""
     limit = limit_mb * 1024 * 1024
     if image.file_size is not None and image.file_size > limit:
-        raise PictureRefused(texts.too_big(limit_mb))  # Telegram would refuse it: don't try
+        raise PictureRefused(texts.too_big(t, limit_mb))  # Telegram would refuse it: don't try
     try:
         data = await download(bot, image)
     except BadRequest as error:  # e.g. "file is too big" when the size was not announced
         logger.info("Download refused: %s", error.message)
-        reason = texts.too_big(limit_mb) if "too big" in error.message else texts.DOWNLOAD_FAILED
+        too_big = "too big" in error.message
+        reason = texts.too_big(t, limit_mb) if too_big else t(texts.DOWNLOAD_FAILED)
         raise PictureRefused(reason) from error
     except NetworkError as error:
         logger.warning("Download failed: %s", error)
-        raise PictureRefused(texts.DOWNLOAD_FAILED) from error
+        raise PictureRefused(t(texts.DOWNLOAD_FAILED)) from error
     if len(data) > limit:
-        raise PictureRefused(texts.too_big(limit_mb))
+        raise PictureRefused(texts.too_big(t, limit_mb))
     if is_heif(data):  # an iPhone photo under a .jpg name, say: tell the user what it is
-        raise PictureRefused(texts.HEIC)
+        raise PictureRefused(t(texts.HEIC))
     try:
         return await store_picture(data, path)
     except ImageError as error:
-        raise PictureRefused(str(error)) from error
+        raise PictureRefused(texts.image_problem(t, error.code, error.params)) from error
 
 
 def is_heif(data: bytes) -> bool:

@@ -31,6 +31,7 @@ from jobqueue import (
 )
 
 from . import texts
+from .i18n import Translator
 from .retry import retry_after_seconds, with_retries
 
 logger = logging.getLogger(__name__)
@@ -98,11 +99,13 @@ class ProgressMessage:
         target: Target,
         throttle: ChatThrottle,
         *,
+        t: Translator,
         markup: InlineKeyboardMarkup,
         preview_interval: float,
         clock: Clock = time.monotonic,
     ) -> None:
         self._bot = bot
+        self._t = t  # the language of the job's user
         self._target = target
         self._throttle = throttle
         self._markup = markup
@@ -135,7 +138,7 @@ class ProgressMessage:
             self.message_id = message_id
             self._changed.set()
         elif picture is not None:
-            await self._send(picture, _caption(self._state))
+            await self._send(picture, _caption(self._t, self._state))
             if self.message_id is not None and on_sent is not None:
                 await on_sent(self.message_id)
         if self._outcome is None:
@@ -219,7 +222,7 @@ class ProgressMessage:
 
     async def _show(self) -> float:
         """Edit the message to the job's current state; returns seconds to back off."""
-        caption = _caption(self._state)
+        caption = _caption(self._t, self._state)
         if not isinstance(self._state, Progressed):  # previews are spaced from painting's start
             self._last_preview = self._clock()
         elif self._preview is not None and self._preview_due():
@@ -271,15 +274,15 @@ class ProgressMessage:
         logger.warning("Telegram refused a progress edit: %s", error.message)
 
 
-def _caption(state: JobEvent) -> str:
+def _caption(t: Translator, state: JobEvent) -> str:
     match state:
         case Queued(ahead=ahead):
-            return texts.queued(ahead)
+            return texts.queued(t, ahead)
         case Progressed(progress=progress):
             return texts.painting(
-                progress.fraction, progress.scale + 1, progress.scales, progress.eta
+                t, progress.fraction, progress.scale + 1, progress.scales, progress.eta
             )
         case Requeued():
-            return texts.REQUEUED
+            return t(texts.REQUEUED)
         case _:
-            return texts.STARTING
+            return t(texts.STARTING)

@@ -6,6 +6,10 @@ small thumbnail beside it); what the session holds — which file is the photo, 
 style, the pair id its buttons carry — is a row in ``DATA_DIR/sessions.sqlite3``, written on
 every change. The conversation's stage is derived from what the session holds: no content
 yet, content but no style, or a full pair. Which job a user has is the queue's to say.
+
+What a user chose with /settings and /language (:class:`~bot.preferences.Preferences`) is
+per user, whatever the chat, in the same database's ``preferences`` table; the sweep of idle
+sessions leaves it alone.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from engine.options import Strength
+
+from .preferences import Preferences, Size
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +46,14 @@ CREATE TABLE IF NOT EXISTS sessions (
     preview    TEXT,
     last_seen  REAL NOT NULL,
     PRIMARY KEY (chat_id, user_id)
-)
+);
+CREATE TABLE IF NOT EXISTS preferences (
+    user_id      INTEGER PRIMARY KEY,
+    language     TEXT,
+    size         TEXT    NOT NULL,
+    keep_colours INTEGER NOT NULL,
+    strength     TEXT    NOT NULL
+);
 """
 
 
@@ -154,18 +169,20 @@ class SessionStore:
         self._clock = clock
         self._db: sqlite3.Connection | None = None
         self._sessions: dict[tuple[int, int], Session] = {}
+        self._preferences: dict[int, Preferences] = {}
 
     def open(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.root / DATABASE, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute(_SCHEMA)
+        db.executescript(_SCHEMA)
         self._db = db
 
     def close(self) -> None:
         """Close the database; the sessions and their files stay for the next start."""
         self._sessions.clear()
+        self._preferences.clear()
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -199,6 +216,34 @@ class SessionStore:
             "DELETE FROM sessions WHERE chat_id = ? AND user_id = ?",
             (session.chat_id, session.user_id),
         )
+
+    def preferences(self, user_id: int) -> Preferences:
+        """What the user chose with /settings and /language (the defaults if nothing)."""
+        known = self._preferences.get(user_id)
+        if known is not None:
+            return known
+        row = (
+            self._db_()
+            .execute("SELECT * FROM preferences WHERE user_id = ?", (user_id,))
+            .fetchone()
+        )
+        chosen = Preferences() if row is None else _preferences(row)
+        self._preferences[user_id] = chosen
+        return chosen
+
+    def choose(self, user_id: int, preferences: Preferences) -> None:
+        """Keep the user's new choices (written at once: a restart keeps them)."""
+        self._db_().execute(
+            "INSERT OR REPLACE INTO preferences VALUES (?, ?, ?, ?, ?)",
+            (
+                user_id,
+                preferences.language,
+                preferences.size.value,
+                int(preferences.keep_colours),
+                preferences.strength.value,
+            ),
+        )
+        self._preferences[user_id] = preferences
 
     def _folder(self, chat_id: int, user_id: int) -> Path:
         return self.root / "sessions" / f"{chat_id}_{user_id}"
@@ -236,6 +281,19 @@ class SessionStore:
         if self._db is None:
             raise RuntimeError("the session store is not open")
         return self._db
+
+
+def _preferences(row: sqlite3.Row) -> Preferences:
+    """A stored row; a value this version does not know (a downgrade) falls back to default."""
+    default = Preferences()
+    sizes = {size.value: size for size in Size}
+    strengths = {strength.value: strength for strength in Strength}
+    return Preferences(
+        language=row["language"],
+        size=sizes.get(row["size"], default.size),
+        keep_colours=bool(row["keep_colours"]),
+        strength=strengths.get(row["strength"], default.strength),
+    )
 
 
 def _picture(path: str | None) -> Picture | None:

@@ -24,7 +24,7 @@ DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 TELEGRAM_DOWNLOAD_LIMIT_MB = 20  # getFile refuses bigger files on Telegram's own servers
 ENGINE_WEIGHT_SOURCES = ("bundled", "torchvision")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
 _TOKEN = re.compile(r"\d+:[\w-]+")
 
 
@@ -275,7 +275,7 @@ _URL = "an http:// or https:// URL"
 _RULES: dict[str, _Rule] = {
     "telegram_base_url": _Rule(_url, _URL),
     "telegram_base_file_url": _Rule(_url, _URL),
-    "engine_device": _Rule(_device, "auto, cpu, cuda or cuda:N"),
+    "engine_device": _Rule(_device, "auto, cpu, cuda, cuda:N or mps"),
     "engine_max_side": _Rule(_at_least(32, int), "a whole number of pixels, at least 32"),
     "engine_steps": _Rule(_at_least(1, int), "a whole number, at least 1"),
     "engine_weights": _Rule(_weights, "bundled, torchvision or the path of a file"),

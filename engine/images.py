@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ImageError, ImageProblem
 
 #: Formats worth decoding from strangers; everything else is refused before parsing.
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")  # JPEG covers MPO (phone photos)
@@ -34,14 +34,20 @@ def load_image(source: ImageSource, *, max_side: int | None = None) -> Image.Ima
         return _validated(to_rgb(ImageOps.exif_transpose(source)))
     if isinstance(source, bytes):
         if len(source) > MAX_BYTES:
-            raise ImageError("This file is too large (over 50 MB).")
+            raise ImageError(
+                "This file is too large (over 50 MB).", ImageProblem.FILE_TOO_LARGE, max_mb=50
+            )
         source = io.BytesIO(source)
     elif isinstance(source, str | Path):
         path = Path(source)
         if not path.is_file():
-            raise ImageError(f"There is no image file at {path}.")
+            raise ImageError(
+                f"There is no image file at {path}.", ImageProblem.NO_FILE, path=str(path)
+            )
         if path.stat().st_size > MAX_BYTES:
-            raise ImageError("This file is too large (over 50 MB).")
+            raise ImageError(
+                "This file is too large (over 50 MB).", ImageProblem.FILE_TOO_LARGE, max_mb=50
+            )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -54,10 +60,15 @@ def load_image(source: ImageSource, *, max_side: int | None = None) -> Image.Ima
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         # Pillow's own limit (about 89 MP) is far above ours: say what to send instead.
-        raise ImageError("This image is too large; please send one under 50 megapixels.") from error
+        raise ImageError(
+            "This image is too large; please send one under 50 megapixels.",
+            ImageProblem.BOMB,
+            max_megapixels=50,
+        ) from error
     except (OSError, ValueError, SyntaxError, UnidentifiedImageError) as error:
         raise ImageError(
-            "I could not read this image. Please send a JPEG, PNG or WebP picture."
+            "I could not read this image. Please send a JPEG, PNG or WebP picture.",
+            ImageProblem.UNREADABLE,
         ) from error
     return _validated(to_rgb(ImageOps.exif_transpose(image)))
 
@@ -66,17 +77,29 @@ def _check_size(size: tuple[int, int]) -> None:
     width, height = size
     if width * height > MAX_PIXELS:
         raise ImageError(
-            f"This image is too large ({width}×{height}); please send one under 50 megapixels."
+            f"This image is too large ({width}×{height}); please send one under 50 megapixels.",
+            ImageProblem.TOO_MANY_PIXELS,
+            width=width,
+            height=height,
+            max_megapixels=50,
         )
     if min(width, height) < MIN_SIDE:
         raise ImageError(
             f"This image is too small ({width}×{height}); it needs at least {MIN_SIDE} pixels "
-            "on each side."
+            "on each side.",
+            ImageProblem.TOO_SMALL,
+            width=width,
+            height=height,
+            min_side=MIN_SIDE,
         )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageError(
             f"This image is too long and thin ({width}×{height}); one side can be at most "
-            f"{MAX_ASPECT} times the other. Please crop it."
+            f"{MAX_ASPECT} times the other. Please crop it.",
+            ImageProblem.TOO_THIN,
+            width=width,
+            height=height,
+            max_aspect=MAX_ASPECT,
         )
 
 

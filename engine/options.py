@@ -51,7 +51,22 @@ STRENGTH_STYLE_WEIGHTS: dict[Strength, float] = {
 
 #: Defaults that depend on the device: a CPU user waits in a chat, a GPU has room.
 DEFAULT_MAX_SIDE = {"cpu": 384, "cuda": 512, "mps": 512}
+#: The longest side a Large picture may have on each device: beyond it, a wait in a chat. On
+#: a GPU the engine still makes it smaller when the free memory has no room (engine.memory).
+LARGEST_SIDE = {"cpu": 768, "cuda": 2048, "mps": 1024}
 DEFAULT_STEPS = {"cpu": 100, "cuda": 300, "mps": 300}
+
+
+def size_sides(medium: int, device_type: str) -> dict[str, int]:
+    """The bot's Small / Medium / Large in pixels: Medium is the operator's size, Small two
+    thirds of it, Large up to four times it, as far as the device paints in reasonable time
+    (768 px on a CPU; 2048 px on a GPU, where the memory model may still make it smaller)."""
+    largest = LARGEST_SIDE.get(device_type, LARGEST_SIDE["cpu"])
+    return {
+        "small": max(32, round(medium * 2 / 3)),
+        "medium": medium,
+        "large": max(medium, min(4 * medium, largest)),
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,7 @@ from .errors import Cancelled, ImageError
 from .images import load_image
 from .makingof import FrameRecorder
 from .optimize import stylize, warm_up
-from .options import Progress, Strength, StyleOptions
+from .options import DEFAULT_MAX_SIDE, Progress, Strength, StyleOptions, size_sides
 
 PREVIEW_SIDE = 320  # previews are small: they only show the picture taking shape
 
@@ -36,9 +36,25 @@ class EnginePainter:
         return warm_up(self.base.device, self.base.weights, self.base.pooling)
 
     def options(self, job_options: JSON) -> StyleOptions:
-        """The base options with what the job chose (today: its strength)."""
+        """The base options with what the job chose: its strength, and optionally its size
+        (``size``: small, medium or large, turned into pixels here, by this painter's device;
+        or an explicit ``max_side``, at most Large) and ``preserve_colors``."""
+        from .optimize import resolve_device
+
         strength = Strength(job_options.get("strength", Strength.MEDIUM.value))
-        return dataclasses.replace(self.base, strength=strength, style_weight=None)
+        chosen = dataclasses.replace(self.base, strength=strength, style_weight=None)
+        if "preserve_colors" in job_options:
+            chosen = dataclasses.replace(
+                chosen, preserve_colors=bool(job_options["preserve_colors"])
+            )
+        kind = resolve_device(self.base.device).type
+        sides = size_sides(self.base.max_side or DEFAULT_MAX_SIDE.get(kind, 384), kind)
+        asked = job_options.get("max_side")
+        if job_options.get("size") in sides:
+            asked = sides[job_options["size"]]
+        if isinstance(asked, int) and not isinstance(asked, bool):
+            chosen = dataclasses.replace(chosen, max_side=max(32, min(asked, sides["large"])))
+        return chosen
 
     def __call__(
         self, content: bytes, style: bytes, options: JSON, report: Report, cancel: threading.Event
@@ -57,7 +73,7 @@ class EnginePainter:
             style_image = load_image(style, max_side=decode_side)
             result = stylize(content_image, style_image, chosen, on_progress, cancel)
         except ImageError as error:
-            raise PictureRefused(str(error)) from None
+            raise PictureRefused(str(error), error.code, error.params) from None
         except Cancelled:
             raise PaintCancelled() from None
         png = io.BytesIO()

@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     result_info  TEXT,
     making_of    BLOB,
     error        TEXT,
+    error_code   TEXT,
+    error_params TEXT,
     attempts     INTEGER NOT NULL DEFAULT 0,
     acknowledged INTEGER NOT NULL DEFAULT 0,
     created      REAL    NOT NULL,
@@ -80,7 +82,9 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, state);
 """
-_RECORD = "id, owner, state, options, meta, result_info, error, acknowledged"
+_RECORD = (
+    "id, owner, state, options, meta, result_info, error, error_code, error_params, acknowledged"
+)
 
 
 class EmbeddedQueue:
@@ -349,7 +353,7 @@ class EmbeddedQueue:
                 self._requeue(job_id, "the painter is restarting")
         except PictureRefused as refusal:  # the user's picture: they can fix it, so say why
             logger.info("Job %s refused a picture: %s", job_id, refusal)
-            self._end(job_id, JobState.FAILED, Failed(str(refusal)))
+            self._end(job_id, JobState.FAILED, refusal.failed())
         except Exception:  # weights, device, memory, bugs: the operator's to fix
             logger.exception("Job %s failed", job_id)
             self._end(job_id, JobState.FAILED, Failed(FAILURE_MESSAGE))
@@ -384,11 +388,18 @@ class EmbeddedQueue:
         self._publish(job_id, Finished(info))
 
     def _end(self, job_id: str, state: JobState, event: Failed | Cancelled) -> None:
-        error = event.reason if isinstance(event, Failed) else None
+        failed = event if isinstance(event, Failed) else None
         self._db_().execute(
-            "UPDATE jobs SET state = ?, error = ?, content = NULL, style = NULL, ended = ?"
-            " WHERE id = ?",
-            (state, error, self._clock(), int(job_id)),
+            "UPDATE jobs SET state = ?, error = ?, error_code = ?, error_params = ?,"
+            " content = NULL, style = NULL, ended = ? WHERE id = ?",
+            (
+                state,
+                failed and failed.reason,
+                failed and failed.code,
+                json.dumps(failed.params) if failed and failed.params else None,
+                self._clock(),
+                int(job_id),
+            ),
         )
         self._ahead.pop(job_id, None)
         self._publish(job_id, event)
@@ -406,7 +417,11 @@ class EmbeddedQueue:
         """Columns added since a DATA_DIR was made: added to its table too."""
         db = self._db_()
         have = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
-        for column, kind in (("making_of", "BLOB"),):
+        for column, kind in (
+            ("making_of", "BLOB"),
+            ("error_code", "TEXT"),
+            ("error_params", "TEXT"),
+        ):
             if column not in have:
                 db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
@@ -468,6 +483,8 @@ class EmbeddedQueue:
             ahead=self._positions().get(job_id, 0) if state is JobState.QUEUED else 0,
             progress=self._progress.get(job_id),
             error=row["error"],
+            error_code=row["error_code"],
+            error_params=json.loads(row["error_params"]) if row["error_params"] else {},
             result=ResultInfo(**info) if info else None,
             acknowledged=bool(row["acknowledged"]),
         )

@@ -100,6 +100,8 @@ class JobRecord:
     ahead: int = 0  # jobs before this one, running ones included (queued jobs only)
     progress: ProgressInfo | None = None  # latest, while running
     error: str | None = None  # why it failed, in words a user can read
+    error_code: str | None = None  # the same for a program (e.g. "too_small"), if the painter said
+    error_params: JSON = field(default_factory=dict)  # the numbers behind error_code
     result: ResultInfo | None = None
     acknowledged: bool = False  # the submitter has told its user how it ended
 
@@ -147,7 +149,9 @@ class Finished:
 
 @dataclass(frozen=True)
 class Failed:
-    reason: str  # readable by the user
+    reason: str  # readable by the user (in English)
+    code: str | None = None  # what went wrong, for a submitter that words it itself
+    params: JSON = field(default_factory=dict)  # the numbers behind ``code``
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ def terminal_event(record: JobRecord) -> JobEvent | None:
     if record.state is JobState.DONE and record.result is not None:
         return Finished(record.result)
     if record.state is JobState.FAILED:
-        return Failed(record.error or FAILURE_MESSAGE)
+        return Failed(record.error or FAILURE_MESSAGE, record.error_code, record.error_params)
     if record.state is JobState.CANCELLED:
         return Cancelled()
     return None
@@ -192,7 +196,20 @@ class PaintCancelled(Exception):
 
 
 class PictureRefused(Exception):
-    """The user's picture cannot be painted (e.g. too small); the message says why."""
+    """The user's picture cannot be painted (e.g. too small); the message says why.
+
+    ``code`` and ``params`` (optional) say it for a program, e.g. ``"too_small"`` and
+    ``{"width": 16, "height": 16, "min_side": 32}``: they reach the submitter on ``Failed``.
+    """
+
+    def __init__(self, message: str, code: str | None = None, params: JSON | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: JSON = dict(params or {})
+
+    def failed(self) -> Failed:
+        """The job's ending this refusal makes."""
+        return Failed(str(self), self.code, self.params)
 
 
 class QueueFull(Exception):

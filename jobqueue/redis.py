@@ -458,9 +458,8 @@ class RedisQueue:
         if owner is None:
             return None
         job = self._saq.deserialize(raw)
-        state, error, result = _state(
-            json.loads(outcome) if outcome else None, job, cancelled=bool(cancel)
-        )
+        ending = json.loads(outcome) if outcome else None
+        state, error, result = _state(ending, job, cancelled=bool(cancel))
         progress, preview = None, 0
         if (
             state is JobState.RUNNING
@@ -481,6 +480,8 @@ class RedisQueue:
             ahead=ahead,
             progress=progress,
             error=error,
+            error_code=ending.get("code") if ending else None,
+            error_params=ending.get("params", {}) if ending else {},
             result=result,
             acknowledged=bool(ack),
         )
@@ -637,7 +638,7 @@ class RedisQueue:
             return "cancelled"
         if isinstance(ending, PictureRefused):  # the user's picture: they can fix it
             logger.info("Job %s refused a picture: %s", job_id, ending)
-            await self._conclude(job_id, owner, _failed(str(ending)))
+            await self._conclude(job_id, owner, _failed(str(ending), ending.code, ending.params))
             return "refused"
         error = ending if isinstance(ending, BaseException) else None
         logger.error("Job %s failed", job_id, exc_info=error)
@@ -965,8 +966,10 @@ async def _stop(task: asyncio.Task[Any]) -> None:
         await asyncio.wait({task}, timeout=0.5)
 
 
-def _failed(reason: str) -> JSON:
-    return {"state": "failed", "error": reason}
+def _failed(reason: str, code: str | None = None, params: JSON | None = None) -> JSON:
+    if code is None:
+        return {"state": "failed", "error": reason}
+    return {"state": "failed", "error": reason, "code": code, "params": params or {}}
 
 
 def _steps(progress: ProgressInfo | None) -> tuple[int, int, int, int] | None:

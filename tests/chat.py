@@ -86,3 +86,13 @@ async def assert_no_reply(
     since = after.marker if isinstance(after, Sent) else after
     extra = [m for m in telegram.messages(chat_id) if since < m.seq and m.seq != answer.seq]
     assert not extra, f"unexpected replies: {[m.body for m in extra]}\n{telegram.dump(chat_id)}"
+
+
+async def progress_noted(application: BotApplication, user: int) -> None:
+    """Until the bot has noted the user's progress message on the job (it then resumes it)."""
+    for _ in range(200):
+        job = await application.bot_data.queue.job_of(str(user))
+        if job is not None and job.meta.get("progress_message_id"):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"user {user}'s progress message was never noted on the job")

@@ -11,8 +11,10 @@ from PIL import Image, ImageOps
 
 from jobqueue import JSON, PaintCancelled, Painted, PictureRefused, ProgressInfo, Report
 
-REFUSE = b"refuse me"  # content bytes that make the painter refuse the picture
+REFUSE = b"refuse me"  # content bytes that make the painter refuse the picture (coded)
 CRASH = b"crash me"  # content bytes that make it fail like a bug would
+#: The code and numbers of REFUSE's refusal, as the engine gives them for a 16×16 picture.
+TOO_SMALL: tuple[str, JSON] = ("too_small", {"width": 16, "height": 16, "min_side": 32})
 
 
 @dataclass
@@ -35,7 +37,7 @@ class FakePainter:
         self, content: bytes, style: bytes, options: JSON, report: Report, cancel: threading.Event
     ) -> Painted:
         if content == REFUSE:
-            raise PictureRefused("This image is too small (16×16).")
+            raise PictureRefused("This image is too small (16×16).", *TOO_SMALL)
         if content == CRASH:
             raise RuntimeError("simulated bug")
         self.started.set()

@@ -6,11 +6,12 @@ from PIL import Image
 
 from bot import texts
 from bot.context import BotApplication
+from bot.i18n import ENGLISH
 from tests.botapi import BotApiServer
 from tests.chat import ALICE, BOB, GROUP, SendPair, StartBot, assert_no_reply, in_group
 from tests.pictures import checkerboard, encode, gradient, noise, stripes, waves
 
-PAIR_BUTTONS = ["Light", "Medium", "Strong", "⇄ Swap", "✕ Cancel"]
+PAIR_BUTTONS = ["Light", "• Medium", "Strong", "⇄ Swap", "✕ Cancel"]  # the default marked
 
 
 def labels(message_buttons: list[tuple[str, str | None]]) -> list[str]:
@@ -33,6 +34,8 @@ async def test_start_and_help_say_exactly_what_to_send(bot: BotApplication, tele
         "status",
         "cancel",
         "styles",
+        "settings",
+        "language",
     ]
 
 
@@ -215,7 +218,9 @@ async def test_a_download_telegram_refuses_is_explained(
 ):
     telegram.inject_error("getFile", description="Bad Request: file is too big")
     sent = telegram.user_sends_photo(ALICE, encode(gradient()))
-    assert (await telegram.await_message(ALICE, after=sent)).body.startswith(texts.too_big(20))
+    assert (await telegram.await_message(ALICE, after=sent)).body.startswith(
+        texts.too_big(ENGLISH, 20)
+    )
 
     telegram.inject_error("getFile", code=502, description="Bad Gateway")
     sent = telegram.user_sends_photo(ALICE, encode(gradient()))
@@ -229,7 +234,7 @@ async def test_a_download_telegram_refuses_is_explained(
 async def test_the_download_limit_is_the_configured_one(
     start_bot: StartBot, telegram: BotApiServer
 ):
-    refused = texts.with_hint(texts.too_big(1), texts.NEED_CONTENT)
+    refused = texts.with_hint(texts.too_big(ENGLISH, 1), texts.NEED_CONTENT)
     async with start_bot(max_download_mb=1):
         announced_big = telegram.user_sends_document(
             ALICE, encode(gradient()), "big.png", file_size_override=1_500_000

@@ -110,7 +110,7 @@ async def test_the_daily_quota_says_when_to_come_back_survives_a_restart_and_spa
         result = await telegram.await_message(ALICE, kind="document")
         press = telegram.user_presses_button(ALICE, result.message_id, label="Stronger")
         answer = await telegram.await_button_answer(press)
-        assert answer is not None and answer.startswith("That's your 1 pictures for today.")
+        assert answer is not None and answer.startswith("That's your 1 picture for today.")
         assert " h " in answer or answer.endswith(" min.")  # until midnight UTC
         await assert_no_reply(telegram, ALICE, press)
 

@@ -9,6 +9,7 @@ import pytest
 from bot import texts
 from bot.context import BotApplication
 from bot.gallery import FOLDER
+from bot.i18n import ENGLISH
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import ALICE, BOB, StartBot, press_strength
 from tests.pictures import encode, gradient
@@ -21,7 +22,7 @@ ENTRIES = json.loads((FOLDER / "gallery.json").read_text(encoding="utf-8"))
 def caption(index: int) -> str:
     entry = ENTRIES[index]
     return texts.painting_caption(
-        entry["title"], entry["artist"], entry["year"], index + 1, len(ENTRIES)
+        ENGLISH, entry["title"], entry["artist"], entry["year"], index + 1, len(ENTRIES)
     )
 
 

@@ -19,6 +19,7 @@ from telegram.ext import TypeHandler
 
 from bot import media, texts
 from bot.context import BotApplication, Context
+from bot.i18n import ENGLISH
 from tests.botapi import BotApiServer, Sent
 from tests.chat import ALICE, BOB, GROUP, assert_no_reply, in_group, press_strength
 from tests.pictures import encode, gradient, halves, png_claiming, ramp, stripes, waves
@@ -127,7 +128,7 @@ REFUSED: dict[str, tuple[Action, str]] = {
         lambda t: t.user_sends_document(
             ALICE, encode(STYLE), "huge.png", file_size_override=TOO_BIG
         ),
-        texts.too_big(20),
+        texts.too_big(ENGLISH, 20),
     ),
 }
 

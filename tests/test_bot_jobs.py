@@ -6,7 +6,6 @@ the test acts gets many steps and is cancelled as soon as it has shown progress.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import threading
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import engine.painter
 from bot import texts
 from bot.app import FLOOD_RETRIES
 from bot.context import BotApplication
+from bot.i18n import ENGLISH
 from engine import Progress, Result, StyleOptions, stylize
 from jobqueue import FAILURE_MESSAGE, JobState
 from tests.botapi import BotApiServer, BotMessage
@@ -34,6 +34,7 @@ from tests.chat import (
     painting,
     pending_jobs,
     press_strength,
+    progress_noted,
 )
 from tests.pictures import checkerboard, encode, gradient, noise, waves
 
@@ -41,7 +42,7 @@ pytestmark = pytest.mark.slow
 
 LONG_JOB = {"engine_steps": 400}  # minutes of work: it is always cancelled long before
 RESULT_TIMEOUT = 120
-STRENGTH_BUTTONS = ["Light", "Medium", "Strong"]
+STRENGTH_BUTTONS = ["Light", "• Medium", "Strong"]  # the default marked
 
 
 def labels(message: BotMessage) -> list[str]:
@@ -93,7 +94,7 @@ async def test_happy_path_photo_photo_medium_progress_then_result(
     assert document.file_name == "stylized-medium.png"
     result = document.image()
     assert result.format == "PNG" and result.size == (64, 36)  # the content's 16:9 shape
-    assert labels(document) == ["− Lighter", "+ Stronger", "New pair"]
+    assert labels(document) == ["− Lighter", "+ Stronger", "New pair", texts.MAKING_OF_BUTTON]
 
     progress = telegram.message(ALICE, progress.message_id)
     shown = [body for _, body in progress.versions]
@@ -117,7 +118,7 @@ async def test_result_buttons_paint_the_same_pair_again_or_start_over(
     )
     second = await telegram.await_message(ALICE, after=stronger.seq, kind="document")
     assert second.file_name == "stylized-strong.png"
-    assert labels(second) == ["− Lighter", "New pair"]
+    assert labels(second) == ["− Lighter", "New pair", texts.MAKING_OF_BUTTON]
 
     press = telegram.user_presses_button(ALICE, second.message_id, label="New pair")
     assert (await telegram.await_message(ALICE, after=press)).body == texts.NEW_PAIR
@@ -133,7 +134,9 @@ async def test_cancel_while_running_and_while_queued(
         assert jobs.bob_progress.body == "Queued — 1 ahead of you."
 
         sent = telegram.user_sends_command(BOB, "/status")
-        assert (await telegram.await_message(BOB, after=sent)).body == texts.status_queued(1)
+        assert (await telegram.await_message(BOB, after=sent)).body == texts.status_queued(
+            ENGLISH, 1
+        )
         sent = telegram.user_sends_command(BOB, "/cancel")
         assert (await telegram.await_message(BOB, after=sent)).body == texts.CANCELLED_QUEUED
         await telegram.await_edit(BOB, jobs.bob_progress.message_id, contains=texts.CANCELLED)
@@ -368,15 +371,6 @@ async def test_a_deleted_progress_message_does_not_stop_the_result(
     await press_strength(telegram, ALICE, pair, "Light")
     document = await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
     assert document.file_name == "stylized-light.png"
-
-
-async def progress_noted(application: BotApplication, user: int) -> None:
-    for _ in range(200):
-        job = await application.bot_data.queue.job_of(str(user))
-        if job is not None and job.meta.get("progress_message_id"):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"user {user}'s progress message was never noted on the job")
 
 
 async def test_a_stop_pauses_the_jobs_and_the_next_start_delivers_each_once(

@@ -12,6 +12,7 @@ from bot import buttons, texts
 from bot.app import forget_idle
 from bot.buttons import Action, ButtonData
 from bot.context import BotData
+from bot.i18n import ENGLISH
 from bot.progress import ChatThrottle
 from bot.sessions import Picture, Session, SessionStore, Stage
 from engine import Strength
@@ -50,7 +51,7 @@ def test_button_data_this_bot_never_made_is_refused(data: object):
 
 def test_result_buttons_offer_only_a_step_that_exists():
     def labels(strength: Strength) -> list[str]:
-        keyboard = buttons.result_keyboard(PAIR, strength).inline_keyboard
+        keyboard = buttons.result_keyboard(ENGLISH, PAIR, strength).inline_keyboard
         return [button.text for row in keyboard for button in row]
 
     assert labels(Strength.LIGHT) == [texts.STRONGER_BUTTON, texts.NEW_PAIR_BUTTON]
@@ -63,10 +64,12 @@ def test_result_buttons_offer_only_a_step_that_exists():
 
 
 def test_sentences_with_numbers():
-    assert texts.queued(2) == "Queued — 2 ahead of you."
-    assert texts.queued(0) == "Queued — you're next."
-    assert texts.painting(0.4, 2, 3, 25.2) == "Painting… 40% · stage 2 of 3 · about 25 s left"
-    assert [texts.duration(s) for s in (0.4, 59.6, 65, 120, 725, 3600, 18720)] == [
+    assert texts.queued(ENGLISH, 2) == "Queued — 2 ahead of you."
+    assert texts.queued(ENGLISH, 0) == "Queued — you're next."
+    assert (
+        texts.painting(ENGLISH, 0.4, 2, 3, 25.2) == "Painting… 40% · stage 2 of 3 · about 25 s left"
+    )
+    assert [texts.duration(ENGLISH, s) for s in (0.4, 59.6, 65, 120, 725, 3600, 18720)] == [
         "0 s",
         "1 min",
         "1 min 5 s",
@@ -76,7 +79,12 @@ def test_sentences_with_numbers():
         "5 h 12 min",
     ]
     assert (
-        texts.result_caption(Strength.LIGHT, (512, 384), 14.2) == "Light style · 512×384 px · 14 s"
+        texts.result_caption(ENGLISH, Strength.LIGHT, (512, 384), 14.2)
+        == "Light style · 512×384 px · 14 s"
+    )
+    assert (
+        texts.result_caption(ENGLISH, Strength.MEDIUM, (384, 288), 77, colours_kept=True)
+        == "Medium style · 384×288 px · colours kept · 1 min 17 s"
     )
 
 
@@ -88,7 +96,7 @@ async def test_the_throttle_caps_edits_over_all_chats():
 
 
 async def test_the_throttle_spaces_edits_per_chat():
-    throttle = ChatThrottle(interval=0.2)
+    throttle = ChatThrottle(interval=0.2, overall_per_second=1000)  # only the per-chat spacing
     started = time.monotonic()
     await asyncio.gather(*(throttle.turn(chat_id=1) for _ in range(3)))
     assert time.monotonic() - started >= 0.4  # three edits in one chat: two intervals

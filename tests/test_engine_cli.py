@@ -119,7 +119,7 @@ def test_broken_image_gives_one_line_and_no_traceback(tmp_path):
     )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
-        "stylize: error: I could not read this image. Please send a JPEG, PNG or WebP picture."
+        f"stylize: error: cannot read {broken}: not a JPEG, PNG, WebP, BMP, TIFF or GIF image"
     ]
     assert not (tmp_path / "o.png").exists()
 

@@ -32,7 +32,7 @@ from jobqueue import (
     Started,
 )
 from jobqueue.embedded import EmbeddedQueue
-from tests.painters import CRASH, REFUSE, FakePainter
+from tests.painters import CRASH, REFUSE, TOO_SMALL, FakePainter
 from tests.pictures import encode, gradient, stripes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,9 +158,11 @@ async def test_a_refused_picture_says_why_and_a_crash_apologises(queue: Embedded
     refused = await queue.submit(spec("a", REFUSE))
     crashed = await queue.submit(spec("b", CRASH))
     assert (await collect(queue.events(refused.id)))[-1] == Failed(
-        "This image is too small (16×16)."
+        "This image is too small (16×16).", *TOO_SMALL
     )
     assert (await collect(queue.events(crashed.id)))[-1] == Failed(FAILURE_MESSAGE)
+    record = await queue.get(refused.id)  # the code and its numbers are kept with the job
+    assert record is not None and (record.error_code, record.error_params) == TOO_SMALL
     after = await queue.submit(spec("a"))  # the queue goes on
     assert isinstance((await collect(queue.events(after.id)))[-1], Finished)
 

@@ -42,7 +42,7 @@ from jobqueue import (
     Started,
 )
 from jobqueue.redis import LOST, NO_PAINTER, RESTARTING, RedisQueue
-from tests.painters import CRASH, REFUSE, FakePainter
+from tests.painters import CRASH, REFUSE, TOO_SMALL, FakePainter
 from tests.pictures import encode, gradient, stripes
 from worker.__main__ import main as worker_main
 from worker.__main__ import serve
@@ -276,7 +276,7 @@ async def test_a_refused_picture_and_a_crash_fail_the_job(
     crashed = await client.submit(spec("b", CRASH))
     with caplog.at_level(logging.INFO, logger="jobqueue.redis"):
         assert (await Follow(client, refused.id).end())[-1] == Failed(
-            "This image is too small (16×16)."
+            "This image is too small (16×16).", *TOO_SMALL
         )
         assert (await Follow(client, crashed.id).end())[-1] == Failed(FAILURE_MESSAGE)
     failures = [r for r in caplog.records if r.getMessage() == f"Job {crashed.id} failed"]
@@ -288,6 +288,7 @@ async def test_a_refused_picture_and_a_crash_fail_the_job(
         assert await client.job_of(job.owner) is None
     record = await client.get(refused.id)
     assert record is not None and record.error == "This image is too small (16×16)."
+    assert (record.error_code, record.error_params) == TOO_SMALL
 
 
 async def test_the_result_is_kept_until_acknowledged(make: MakeQueue) -> None:

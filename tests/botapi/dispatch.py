@@ -24,6 +24,7 @@ _METHODS: dict[str, _Method] = {
     "sendPhoto": methods.send_photo,
     "sendDocument": methods.send_document,
     "sendAnimation": methods.send_animation,
+    "editMessageText": methods.edit_message_text,
     "editMessageCaption": methods.edit_message_caption,
     "editMessageMedia": methods.edit_message_media,
     "editMessageReplyMarkup": methods.edit_message_reply_markup,

@@ -61,6 +61,20 @@ def send_animation(store: Store, p: JSON, files: Files) -> JSON:
     return _send(store, p, "animation", files)
 
 
+def edit_message_text(store: Store, p: JSON, files: Files) -> JSON:
+    """A text message's new text (and buttons); a photo's caption is editMessageCaption's."""
+    message = _editable(store, p, None)
+    if message.kind != "text":
+        raise bad_request("there is no text in the message to edit")
+    new_text, markup = text(p), callback_markup(p)
+    if not new_text or not new_text.strip():
+        raise bad_request("message text is empty")
+    if (new_text, markup) == (message.text, message.reply_markup):
+        raise bad_request(_NOT_MODIFIED)
+    message.text, message.reply_markup = new_text, markup
+    return _edited(store, message)
+
+
 def edit_message_caption(store: Store, p: JSON, files: Files) -> JSON:
     message = _editable(store, p, "caption")
     new_caption, markup = caption(p), callback_markup(p)

@@ -77,6 +77,17 @@ class Users:
 
     _store: Store
 
+    def user_speaks(self, user_id: int, language_code: str | None) -> None:
+        """Set the language of the user's Telegram app (``language_code`` on every update
+        from now on; users start with "en"); None leaves the field out, as Telegram may."""
+        with self._store.cond:
+            self._store.user(user_id)  # created on first use
+            user = self._store.users[user_id]
+            if language_code is None:
+                user.pop("language_code", None)
+            else:
+                user["language_code"] = language_code
+
     def user_sends_text(
         self,
         user_id: int,
