@@ -236,15 +236,11 @@ async def _post_init(application: BotApplication) -> None:
     if settings.metrics_port is not None:
         data.monitor = MonitorServer(settings.metrics_port, data.health, data.metrics.registry)
         data.monitor.start()
-    with warnings.catch_warnings():
-        # PTB warns that tasks made before the application runs are not awaited by stop();
-        # our stop() cancels them: followers of resumed jobs and the chores.
-        warnings.filterwarnings("ignore", "Tasks created via", PTBUserWarning)
-        data.chores = [
-            _task(application, _adopt(application), "adopt jobs"),
-            _task(application, _sweep(data), "session sweep"),
-            _task(application, _watch(application), "health and metrics"),
-        ]
+    data.chores = [
+        _task(application, _adopt(application), "adopt jobs"),
+        _task(application, _sweep(data), "session sweep"),
+        _task(application, _watch(application), "health and metrics"),
+    ]
     await _list_commands(application)
     logger.info("Bot @%s is up", application.bot.username)
 
@@ -279,7 +275,12 @@ async def _watch(application: BotApplication) -> None:
 def _task(
     application: BotApplication, coroutine: Coroutine[Any, Any, None], name: str
 ) -> asyncio.Task[None]:
-    return application.create_task(coroutine, name=name)
+    """A task of ours: the chores, and followers of adopted jobs. Our ``stop()`` cancels each
+    of them, so PTB's warning that a task made while it is not running is not awaited by its
+    stop (true at start-up, and for the adoption chore's first round) does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Tasks created via", PTBUserWarning)
+        return application.create_task(coroutine, name=name)
 
 
 async def _adopt(application: BotApplication) -> None:
