@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import pytest
+from PIL import Image
+
+import engine.painter
 from bot import texts
 from bot.context import BotApplication
+from engine import Progress, Result, StyleOptions, stylize
 from tests.botapi import BotApiServer, BotMessage, Sent
 
 ALICE, BOB, CAROL, DAVE = 1001, 1002, 1003, 1004
@@ -96,3 +102,32 @@ async def progress_noted(application: BotApplication, user: int) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"user {user}'s progress message was never noted on the job")
+
+
+def watch_engine(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    on_run: Callable[[StyleOptions], object] | None = None,
+    after_report: Callable[[Progress], object] | None = None,
+) -> None:
+    """The engine as the bot's painter calls it, with a test's hooks: ``on_run`` sees each
+    run's options; ``after_report`` runs in the engine's thread after each progress report."""
+
+    def stylize_watched(
+        content: Image.Image,
+        style: Image.Image,
+        options: StyleOptions,
+        on_progress: Callable[[Progress], None],
+        cancel: threading.Event,
+    ) -> Result:
+        if on_run is not None:
+            on_run(options)
+
+        def report(progress: Progress) -> None:
+            on_progress(progress)
+            if after_report is not None:
+                after_report(progress)
+
+        return stylize(content, style, options, on_progress=report, cancel=cancel)
+
+    monkeypatch.setattr(engine.painter, "stylize", stylize_watched)

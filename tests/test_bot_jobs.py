@@ -15,12 +15,11 @@ from http import HTTPStatus
 import pytest
 from PIL import Image
 
-import engine.painter
 from bot import texts
 from bot.app import FLOOD_RETRIES
 from bot.context import BotApplication
 from bot.i18n import ENGLISH
-from engine import Progress, Result, StyleOptions, stylize
+from engine import Progress
 from jobqueue import FAILURE_MESSAGE, JobState
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import (
@@ -35,6 +34,7 @@ from tests.chat import (
     pending_jobs,
     press_strength,
     progress_noted,
+    watch_engine,
 )
 from tests.pictures import checkerboard, encode, gradient, noise, waves
 
@@ -82,7 +82,7 @@ async def test_happy_path_photo_photo_medium_progress_then_result(
     monkeypatch: pytest.MonkeyPatch,
 ):
     percent_shown = threading.Event()  # a tiny job could end before its first edit
-    after_each_report(monkeypatch, lambda p: p.step < p.total or percent_shown.wait(60))
+    watch_engine(monkeypatch, after_report=lambda p: p.step < p.total or percent_shown.wait(60))
     pair = await send_pair(ALICE, encode(gradient(72, 40)), encode(waves()))
     progress = await press_strength(telegram, ALICE, pair, "Medium")
     await painting(telegram, ALICE, progress.message_id)
@@ -235,25 +235,6 @@ class EngineCrash(RuntimeError):
     """Stands for a bug or a device error deep in the engine."""
 
 
-def after_each_report(monkeypatch: pytest.MonkeyPatch, hook: Callable[[Progress], object]) -> None:
-    """The engine calls ``hook`` in its worker thread after each progress report."""
-
-    def stylize_with_hook(
-        content: Image.Image,
-        style: Image.Image,
-        options: StyleOptions,
-        on_progress: Callable[[Progress], None],
-        cancel: threading.Event,
-    ) -> Result:
-        def report(progress: Progress) -> None:
-            on_progress(progress)
-            hook(progress)
-
-        return stylize(content, style, options, on_progress=report, cancel=cancel)
-
-    monkeypatch.setattr(engine.painter, "stylize", stylize_with_hook)
-
-
 async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
     start_bot: StartBot,
     telegram: BotApiServer,
@@ -267,7 +248,7 @@ async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
             assert progress_shown.wait(timeout=60)
             raise EngineCrash("simulated failure in the middle of a run")
 
-    after_each_report(monkeypatch, crash_once_progress_is_shown)
+    watch_engine(monkeypatch, after_report=crash_once_progress_is_shown)
     async with start_bot(engine_steps=40) as application:
         pair = await send_pair(ALICE)
         progress = await press_strength(telegram, ALICE, pair, "Medium")
@@ -337,7 +318,7 @@ async def test_progress_shows_previews_and_survives_refused_edits(
         """The job runs on until the test has seen what it waits for."""
         assert (preview_seen if progress.step == progress.total else flood_over).wait(60)
 
-    after_each_report(monkeypatch, hold)
+    watch_engine(monkeypatch, after_report=hold)
     async with start_bot(engine_steps=20, preview_interval=0.05):  # every edit is a preview
         pair = await send_pair(ALICE)
         # More 429s than AIORateLimiter retries: the last one reaches the bot's own back-off.

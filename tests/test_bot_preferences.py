@@ -4,24 +4,21 @@ DATA_DIR; what the painter is asked for, what it allows, and what the result's c
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-import engine.painter
 from bot import texts
 from bot.i18n import ENGLISH
 from bot.preferences import Preferences, Size, output_sides
 from bot.sessions import SessionStore
 from bot.settings import Secret, Settings
-from engine import Progress, Result, Strength, StyleOptions, stylize
+from engine import Strength, StyleOptions
 from engine.painter import EnginePainter
 from tests.botapi import BotApiServer, BotMessage
-from tests.chat import ALICE, BOB, SendPair, StartBot, press_strength
+from tests.chat import ALICE, BOB, SendPair, StartBot, press_strength, watch_engine
 from tests.pictures import encode, gradient, stripes
 
 RESULT_TIMEOUT = 120
@@ -113,18 +110,7 @@ def labels(message: BotMessage) -> list[str]:
 def record_options(monkeypatch: pytest.MonkeyPatch) -> list[StyleOptions]:
     """The options of every run the engine makes from now on, as the painter passed them."""
     runs: list[StyleOptions] = []
-
-    def recording_stylize(
-        content: Image.Image,
-        style: Image.Image,
-        options: StyleOptions,
-        on_progress: Callable[[Progress], None],
-        cancel: threading.Event,
-    ) -> Result:
-        runs.append(options)
-        return stylize(content, style, options, on_progress=on_progress, cancel=cancel)
-
-    monkeypatch.setattr(engine.painter, "stylize", recording_stylize)
+    watch_engine(monkeypatch, on_run=runs.append)
     return runs
 
 
