@@ -41,6 +41,11 @@ class SendPair(Protocol):
     ) -> Awaitable[BotMessage]: ...
 
 
+def labels(message: BotMessage) -> list[str]:
+    """The texts of a message's buttons, in order."""
+    return [label for label, _ in message.buttons]
+
+
 def in_group(group: int | None) -> dict[str, Any]:
     """Keyword arguments that put a user's message in ``group`` (none: the private chat)."""
     return {} if group is None else {"chat_id": group, "chat_type": "group"}

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port
+
 STARTUP_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
 
@@ -29,13 +31,6 @@ def _die_with_parent() -> None:
     if sys.platform == "linux":
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _answers(port: int) -> bool:
@@ -54,7 +49,7 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     log = folder / "redis.log"
     for _ in range(3):  # another process may take the free port before redis binds it
-        port = _free_port()
+        port = free_port()
         options = {
             "port": str(port),
             "bind": "127.0.0.1",

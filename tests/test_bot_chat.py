@@ -8,14 +8,10 @@ from bot import texts
 from bot.context import BotApplication
 from bot.i18n import ENGLISH
 from tests.botapi import BotApiServer
-from tests.chat import ALICE, BOB, GROUP, SendPair, StartBot, assert_no_reply, in_group
+from tests.chat import ALICE, BOB, GROUP, SendPair, StartBot, assert_no_reply, in_group, labels
 from tests.pictures import checkerboard, encode, gradient, noise, stripes, waves
 
 PAIR_BUTTONS = ["Light", "• Medium", "Strong", "⇄ Swap", "✕ Cancel"]  # the default marked
-
-
-def labels(message_buttons: list[tuple[str, str | None]]) -> list[str]:
-    return [label for label, _ in message_buttons]
 
 
 # ---- commands -------------------------------------------------------------------------------
@@ -65,7 +61,7 @@ async def test_photo_then_style_shows_the_pair_with_strength_buttons(
     pair = await telegram.await_message(ALICE, after=sent)
     assert pair.kind == "photo"
     assert pair.body == texts.PAIR_READY
-    assert labels(pair.buttons) == PAIR_BUTTONS
+    assert labels(pair) == PAIR_BUTTONS
     preview = pair.image()
     assert preview.width > 1.8 * preview.height  # content and style side by side
 
@@ -130,7 +126,7 @@ async def test_the_pair_shows_the_photo_left_and_swap_turns_it_round_in_place(
     swapped = await telegram.await_edit(ALICE, pair.message_id, contains=texts.PAIR_SWAPPED)
     left, right = sides(swapped.image())
     assert near(left, BLUE) and near(right, RED)
-    assert labels(swapped.buttons) == PAIR_BUTTONS
+    assert labels(swapped) == PAIR_BUTTONS
     assert swapped.buttons != pair.buttons  # a new pair id: the old buttons are stale
 
     press = telegram.user_presses_button(ALICE, pair.message_id, pair.buttons[1][1], check=False)

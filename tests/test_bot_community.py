@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 import logging
-import socket
 import urllib.error
 import urllib.request
 
@@ -21,16 +20,10 @@ from jobqueue.logs import JobIdFilter, current_job
 from tests.botapi import BotApiServer
 from tests.chat import ALICE, BOB, SendPair, StartBot, assert_no_reply, press_strength
 from tests.pictures import encode, gradient, noise
+from tests.processes import free_port
 
 pytestmark = pytest.mark.slow
 RESULT_TIMEOUT = 120
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def fetch(port: int, path: str) -> tuple[int, str]:

@@ -30,6 +30,7 @@ from tests.chat import (
     SendPair,
     StartBot,
     assert_no_reply,
+    labels,
     painting,
     pending_jobs,
     press_strength,
@@ -43,10 +44,6 @@ pytestmark = pytest.mark.slow
 LONG_JOB = {"engine_steps": 400}  # minutes of work: it is always cancelled long before
 RESULT_TIMEOUT = 120
 STRENGTH_BUTTONS = ["Light", "• Medium", "Strong"]  # the default marked
-
-
-def labels(message: BotMessage) -> list[str]:
-    return [label for label, _ in message.buttons]
 
 
 def named(file_name: str) -> Callable[[BotMessage], bool]:

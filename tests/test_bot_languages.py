@@ -28,7 +28,7 @@ from engine.errors import ImageProblem
 from engine.painter import EnginePainter
 from jobqueue import FAILURE_MESSAGE, Failed, PictureRefused
 from tests.botapi import BotApiServer, BotMessage
-from tests.chat import ALICE, BOB, StartBot, painting, progress_noted
+from tests.chat import ALICE, BOB, StartBot, labels, painting, progress_noted
 from tests.pictures import encode, gradient, png_claiming, stripes
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
@@ -252,10 +252,6 @@ def test_the_engine_painter_passes_the_objection_on():
 
 def ru(message: str) -> str:
     return RU(message)
-
-
-def labels(message: BotMessage) -> list[str]:
-    return [label for label, _ in message.buttons]
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from bot.settings import Secret, Settings
 from engine import Strength, StyleOptions
 from engine.painter import EnginePainter
 from tests.botapi import BotApiServer, BotMessage
-from tests.chat import ALICE, BOB, SendPair, StartBot, press_strength, watch_engine
+from tests.chat import ALICE, BOB, SendPair, StartBot, labels, press_strength, watch_engine
 from tests.pictures import encode, gradient, stripes
 
 RESULT_TIMEOUT = 120
@@ -101,10 +101,6 @@ def test_preferences_are_kept_per_user_across_a_restart(tmp_path: Path):
 
 
 # ---- in the chat ----------------------------------------------------------------------------
-
-
-def labels(message: BotMessage) -> list[str]:
-    return [label for label, _ in message.buttons]
 
 
 def record_options(monkeypatch: pytest.MonkeyPatch) -> list[StyleOptions]:

@@ -21,7 +21,7 @@ from bot import texts
 from tests.botapi import BotApiServer
 from tests.chat import ALICE, BOB, CAROL, DAVE, SendPair, painting, press_strength
 from tests.pictures import encode, gradient, stripes
-from tests.processes import bot_running, environment, launch, results
+from tests.processes import bot_running, environment, free_port, launch, results
 
 
 def run_bot(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -149,13 +149,6 @@ async def test_sigterm_mid_job_exits_cleanly_and_the_next_start_delivers_it(
 
 
 # ---- webhook mode ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def post(url: str, update: dict[str, object], secret: str | None) -> int:
