@@ -284,9 +284,13 @@ class EmbeddedQueue:
         )
 
     async def unfinished(self) -> list[JobRecord]:
-        rows = self._db_().execute("SELECT id FROM jobs WHERE acknowledged = 0 ORDER BY id")
-        records = [self._record(str(row["id"])) for row in rows.fetchall()]
-        return [record for record in records if record is not None]
+        rows = (
+            self._db_()
+            .execute(f"SELECT {_RECORD} FROM jobs WHERE acknowledged = 0 ORDER BY id")
+            .fetchall()
+        )
+        positions = self._positions()  # once for all, not once a job
+        return [self._from_row(row, positions) for row in rows]
 
     # ---- the painter's side ------------------------------------------------------------------
 
@@ -472,6 +476,12 @@ class EmbeddedQueue:
         row = self._db_().execute(f"SELECT {_RECORD} FROM jobs WHERE id = ?", (key,)).fetchone()
         if row is None:
             return None
+        queued = JobState(row["state"]) is JobState.QUEUED
+        return self._from_row(row, self._positions() if queued else {})
+
+    def _from_row(self, row: sqlite3.Row, positions: dict[str, int]) -> JobRecord:
+        """A record from its row; ``positions`` holds the waiting jobs' places."""
+        job_id = str(row["id"])
         state = JobState(row["state"])
         info = json.loads(row["result_info"]) if row["result_info"] else None
         return JobRecord(
@@ -480,7 +490,7 @@ class EmbeddedQueue:
             state=state,
             options=json.loads(row["options"]),
             meta=json.loads(row["meta"]),
-            ahead=self._positions().get(job_id, 0) if state is JobState.QUEUED else 0,
+            ahead=positions.get(job_id, 0) if state is JobState.QUEUED else 0,
             progress=self._progress.get(job_id),
             error=row["error"],
             error_code=row["error_code"],
