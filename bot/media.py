@@ -2,8 +2,10 @@
 
 Decoding and encoding run in worker threads (``asyncio.to_thread``): a 20 MB photo must not
 stall other chats. Validation is the engine's ``load_image``, which refuses undecodable,
-tiny and huge images (``ImageError``); its ``code`` and ``params`` are worded here in the
-user's language (``texts.image_problem``).
+tiny and huge images and any format but JPEG, PNG and WebP (``ImageError``); its ``code``
+and ``params`` are worded here in the user's language (``texts.image_problem``). A decode
+may take up to the engine's ``DECODE_BUDGET_BYTES``, so at most ``DECODES_AT_ONCE`` run at
+once, however many people send huge pictures together.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +23,11 @@ from telegram import Bot, Message
 from telegram.error import BadRequest, NetworkError
 
 from engine import ImageError, load_image
+from engine.images import UNTRUSTED_FORMATS
 
 from . import texts
 from .i18n import Translator
+from .retry import REPLY_GIVE_UP_SECONDS, persist
 from .sessions import Picture
 
 logger = logging.getLogger(__name__)
@@ -31,10 +36,18 @@ logger = logging.getLogger(__name__)
 IMAGE_MIME_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 #: ``ftyp`` brands of HEIC/HEIF, the iPhone's format: Pillow cannot read it, so it is named.
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-DECODE_SIDE = 1024  # a JPEG is decoded at about this size to validate it: fast, still faithful
+DECODE_SIDE = 1024  # pictures are decoded or reduced to about this size: fast, still faithful
 THUMBNAIL_SIDE = 320
 PREVIEW_GAP = 8
 JPEG_QUALITY = 90
+#: Pictures decoded at the same time: each may hold up to the engine's DECODE_BUDGET_BYTES
+#: (200 MB) while it is reduced, so this bounds the bot's decoding memory at about 400 MB;
+#: two keep a second user from waiting behind one huge picture.
+DECODES_AT_ONCE = 2
+#: One semaphore per event loop (an asyncio one belongs to the loop that first waits on it).
+_decode_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)
@@ -95,23 +108,38 @@ def is_heif(data: bytes) -> bool:
 
 
 async def download(bot: Bot, image: IncomingImage) -> bytes:
-    """The file's bytes (the caller checks ``file_size`` first: Telegram refuses big files)."""
+    """The file's bytes (the caller checks ``file_size`` first: Telegram refuses big files).
+    Both steps wait out passing trouble, as a reply would (``getFile`` by the rate limiter):
+    the user sent the picture once, and should not have to send it again."""
     telegram_file = await bot.get_file(image.file_id)
-    return bytes(await telegram_file.download_as_bytearray())
+
+    async def fetch() -> bytearray:
+        return await telegram_file.download_as_bytearray()
+
+    return bytes(await persist(fetch, REPLY_GIVE_UP_SECONDS, "download of a picture"))
 
 
 async def store_picture(data: bytes, path: Path) -> Picture:
     """Validate ``data`` as an image (raises ``ImageError``), then write it and its thumbnail."""
     picture = Picture(path)
-    thumbnail = await asyncio.to_thread(_validated_thumbnail, data)
+    async with _decode_slot():
+        thumbnail = await asyncio.to_thread(_validated_thumbnail, data)
     await asyncio.to_thread(thumbnail.save, picture.thumbnail_path, "PNG")
     async with aiofiles.open(path, "wb") as file:
         await file.write(data)
     return picture
 
 
+def _decode_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _decode_slots.get(loop)
+    if slots is None:
+        slots = _decode_slots[loop] = asyncio.Semaphore(DECODES_AT_ONCE)
+    return slots
+
+
 def _validated_thumbnail(data: bytes) -> Image.Image:
-    image = load_image(data, max_side=DECODE_SIDE)
+    image = load_image(data, max_side=DECODE_SIDE, formats=UNTRUSTED_FORMATS)
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
     return image
 

@@ -277,7 +277,7 @@ def _open(path: Path) -> Image.Image:
     """The image at ``path``; a file that is no image is named, in the command line's words
     (the engine's own sentence is written for a chat)."""
     try:
-        return load_image(path)
+        return load_image(path, budget=None)  # the user's own file, on their own machine
     except ImageError as error:
         if error.code is ImageProblem.UNREADABLE:
             raise ImageError(

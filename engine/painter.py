@@ -17,7 +17,7 @@ from PIL import Image
 from jobqueue import JSON, PaintCancelled, Painted, PictureRefused, ProgressInfo, Report
 
 from .errors import Cancelled, ImageError
-from .images import load_image
+from .images import UNTRUSTED_FORMATS, load_image
 from .makingof import FrameRecorder
 from .optimize import stylize, warm_up
 from .options import DEFAULT_MAX_SIDE, Progress, Strength, StyleOptions, size_sides
@@ -60,7 +60,7 @@ class EnginePainter:
         self, content: bytes, style: bytes, options: JSON, report: Report, cancel: threading.Event
     ) -> Painted:
         chosen = self.options(options)
-        decode_side = 4 * (chosen.max_side or 1024)  # a big JPEG decodes at a reduced scale
+        decode_side = 4 * (chosen.max_side or 1024)  # big pictures are decoded or reduced to this
         previews = _PreviewClock(self.preview_interval)
         frames = FrameRecorder()
 
@@ -69,8 +69,8 @@ class EnginePainter:
             report(_info(progress, previews))
 
         try:
-            content_image = load_image(content, max_side=decode_side)
-            style_image = load_image(style, max_side=decode_side)
+            content_image = load_image(content, max_side=decode_side, formats=UNTRUSTED_FORMATS)
+            style_image = load_image(style, max_side=decode_side, formats=UNTRUSTED_FORMATS)
             result = stylize(content_image, style_image, chosen, on_progress, cancel)
         except ImageError as error:
             raise PictureRefused(str(error), error.code, error.params) from None

@@ -96,3 +96,49 @@ def png_claiming(width: int, height: int) -> bytes:
     body = zlib.compress(b"\x00" * (1 + width // 8) * 16)
     chunks = chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
     return b"\x89PNG\r\n\x1a\n" + chunks
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small progressive 4:4:4 JPEG whose frame header claims ``width``×``height``:
+    decoding it would fail, but first libjpeg would hold 6 bytes of coefficients a pixel."""
+    data = bytearray(encode(gradient(), "JPEG", progressive=True, subsampling=0))
+    at = 2  # after the start-of-image marker, walk the segments to the frame header
+    while data[at : at + 2] != b"\xff\xc2":
+        at += 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
+    data[at + 5 : at + 9] = struct.pack(">HH", height, width)  # after length and precision
+    return bytes(data)
+
+
+def webp_claiming(width: int, height: int) -> bytes:
+    """A small lossy WebP whose key frame claims ``width``×``height``: decoding it would
+    fail, but first libwebp and Pillow would hold 16 bytes a pixel of frame buffers."""
+    data = bytearray(encode(gradient(), "WEBP"))
+    start = data.index(b"\x9d\x01\x2a")  # the VP8 key frame's start code; its size follows
+    data[start + 3 : start + 7] = struct.pack("<HH", width, height)
+    return bytes(data)
+
+
+def big_png(width: int, height: int, *, noisy_side: int = 256, seed: int = 0) -> bytes:
+    """An opaque orange RGBA PNG with a square of noise in its corner (so it is a few
+    hundred KB, not a few KB), written a row at a time: the test process never holds the
+    ``width`` × ``height`` × 4 bytes that decoding it takes."""
+    rng = random.Random(seed)
+    orange = b"\xff\x80\x00\xff"
+    plain_row = b"\x00" + orange * width  # each row starts with its filter type, 0: none
+    compressor = zlib.compressobj()
+    body = []
+    for y in range(height):
+        if y < noisy_side:
+            row = b"\x00" + rng.randbytes(4 * noisy_side) + orange * (width - noisy_side)
+        else:
+            row = plain_row
+        body.append(compressor.compress(row))
+    body.append(compressor.flush())
+
+    def chunk(kind: bytes, content: bytes) -> bytes:
+        crc = zlib.crc32(kind + content) & 0xFFFFFFFF
+        return struct.pack(">I", len(content)) + kind + content + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(body)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks

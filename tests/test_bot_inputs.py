@@ -22,7 +22,16 @@ from bot.context import BotApplication, Context
 from bot.i18n import ENGLISH
 from tests.botapi import BotApiServer, Sent
 from tests.chat import ALICE, BOB, GROUP, assert_no_reply, in_group, press_strength
-from tests.pictures import encode, gradient, halves, png_claiming, ramp, stripes, waves
+from tests.pictures import (
+    encode,
+    gradient,
+    halves,
+    png_claiming,
+    ramp,
+    stripes,
+    waves,
+    webp_claiming,
+)
 
 TOO_BIG = 25 * 1024 * 1024
 HELPER_BOT = 5005  # another bot's account
@@ -61,6 +70,12 @@ def turned_jpeg() -> bytes:
     return encode(halves((64, 48), RED, BLUE), "JPEG", quality=95, exif=exif.tobytes())
 
 
+def sent_as_png(fmt: str) -> Action:
+    """The style in ``fmt``, sent as a file that calls itself a PNG: only JPEG, PNG and WebP
+    are decoded, whatever the sender says."""
+    return lambda t: t.user_sends_document(ALICE, encode(STYLE, fmt), "style.png", "image/png")
+
+
 # ---- refused: a short answer, then what the bot still needs ---------------------------------
 
 REFUSED: dict[str, tuple[Action, str]] = {
@@ -84,6 +99,9 @@ REFUSED: dict[str, tuple[Action, str]] = {
         lambda t: t.user_sends_document(ALICE, encode(STYLE, "TIFF"), "scan.tiff"),
         texts.NOT_AN_IMAGE_FILE,
     ),
+    "tiff sent as image/png": (sent_as_png("TIFF"), UNREADABLE),  # judged by content
+    "bmp sent as image/png": (sent_as_png("BMP"), UNREADABLE),
+    "gif sent as image/png": (sent_as_png("GIF"), UNREADABLE),
     "heic file": (
         lambda t: t.user_sends_document(ALICE, HEIC_BYTES, "IMG_0001.HEIC", "image/heic"),
         texts.HEIC,
@@ -119,6 +137,10 @@ REFUSED: dict[str, tuple[Action, str]] = {
     "64 megapixels": (
         lambda t: t.user_sends_document(ALICE, png_claiming(8000, 8000), "huge.png"),
         "This image is too large (8000×8000); please send one under 50 megapixels.",
+    ),
+    "16 MP webp": (  # WebP decodes through 16 bytes a pixel: over the memory budget
+        lambda t: t.user_sends_document(ALICE, webp_claiming(4000, 4000), "big.webp"),
+        "This image is too large (4000×4000); please send one under 12 megapixels.",
     ),
     "decompression bomb": (
         lambda t: t.user_sends_document(ALICE, png_claiming(60_000, 60_000), "bomb.png"),

@@ -7,11 +7,20 @@ import struct
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile, WebPImagePlugin
 
 from engine import ImageError, load_image
-from engine.images import fit, keep_luminance_only, match_colors, to_image, to_tensor
-from tests.pictures import encode, gradient, stripes
+from engine.errors import ImageProblem
+from engine.images import (
+    UNTRUSTED_FORMATS,
+    decode_cost,
+    fit,
+    keep_luminance_only,
+    match_colors,
+    to_image,
+    to_tensor,
+)
+from tests.pictures import encode, gradient, halves, jpeg_claiming, stripes, webp_claiming
 
 
 def rgb_at(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
@@ -106,6 +115,75 @@ def test_large_jpeg_decodes_at_reduced_scale_when_asked():
     big = encode(gradient(1600, 1200), "JPEG")
     assert max(load_image(big, max_side=400).size) < 1600
     assert load_image(io.BytesIO(big)).size == (1600, 1200)
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "BMP", "GIF"])
+def test_strangers_pictures_are_refused_by_content_unless_jpeg_png_or_webp(fmt):
+    data = encode(gradient(80, 60), fmt)
+    assert load_image(data).size == (80, 60)  # the CLI's default still reads them
+    with pytest.raises(ImageError, match="JPEG, PNG or WebP") as error:
+        load_image(data, formats=UNTRUSTED_FORMATS)
+    assert error.value.code is ImageProblem.UNREADABLE
+
+
+def test_phone_photos_in_mpo_count_as_jpeg():
+    first, second = io.BytesIO(), gradient(80, 60)
+    second.save(first, "MPO", save_all=True, append_images=[stripes(80, 60)])
+    assert load_image(first.getvalue(), formats=UNTRUSTED_FORMATS).size == (80, 60)
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if any picture's pixels are decoded (WebP decodes in its own load)."""
+
+    def decode(image: ImageFile.ImageFile) -> None:
+        raise AssertionError(f"a {image.format} picture was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decode)
+    monkeypatch.setattr(WebPImagePlugin.WebPImageFile, "load", decode)
+
+
+@pytest.mark.parametrize(
+    ("data", "max_megapixels"),
+    [
+        (webp_claiming(4000, 4000), 12),  # WebP takes 16 bytes a pixel: 12.5 MP at most
+        (jpeg_claiming(7000, 7000), 32),  # coefficients of all 49 MP, though drafted small
+    ],
+    ids=["16 MP webp", "49 MP progressive jpeg"],
+)
+def test_decodes_over_the_memory_budget_are_refused_from_the_header(
+    data, max_megapixels, no_decoding
+):
+    with pytest.raises(ImageError, match=f"under {max_megapixels} megapixels") as error:
+        load_image(data, max_side=1024, formats=UNTRUSTED_FORMATS)
+    assert error.value.code is ImageProblem.TOO_MANY_PIXELS
+    # The CLI reads a person's own file with no budget: it gets as far as decoding.
+    with pytest.raises(AssertionError, match="was decoded"):
+        load_image(data, max_side=1024, budget=None)
+
+
+def test_the_budget_counts_what_pillow_stores(no_decoding):
+    def cost(image: Image.Image) -> int:
+        opened = Image.open(io.BytesIO(encode(image)))
+        return decode_cost(opened, opened.size)
+
+    assert cost(Image.new("RGB", (100, 50))) == 100 * 50 * 4  # three bands stored in four
+    assert cost(Image.new("L", (100, 50))) == 100 * 50
+    assert cost(Image.new("I;16", (100, 50))) == 100 * 50 * 2
+    with pytest.raises(ImageError, match="too large"):
+        load_image(encode(Image.new("RGBA", (100, 50))), budget=100 * 50 * 4 - 1)
+
+
+def test_big_pictures_are_reduced_before_turning_upright_and_flattening():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored lying down: red left, blue right; upright red is on top
+    lying = halves((2400, 1200), (220, 30, 30), (30, 40, 210)).convert("RGBA")
+    lying.paste((0, 0, 0, 0), (0, 0, 2400, 100))  # a transparent strip: white once upright
+    image = load_image(encode(lying, exif=exif.tobytes()), max_side=300)
+    assert image.size == (150, 300)  # 8 times smaller, then turned
+    assert rgb_at(image, (145, 150)) == (255, 255, 255)
+    assert rgb_at(image, (60, 40)) == (220, 30, 30)
+    assert rgb_at(image, (60, 260)) == (30, 40, 210)
 
 
 def test_tensor_round_trip_and_resizing_keep_pixels_and_aspect():
