@@ -7,15 +7,25 @@ import dataclasses
 import itertools
 import logging
 import sys
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pythonjsonlogger.json import JsonFormatter
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
-from jobqueue.logs import JobIdFilter
+from jobqueue.logs import JobIdFilter, redact_url
 
-from .settings import MissingTokenError, Secret, Settings, SettingsError, load_settings
+from .settings import (
+    MissingTokenError,
+    RedactingFormatter,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+
+if TYPE_CHECKING:
+    from .context import BotApplication
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +40,6 @@ MAX_START_PAUSE = 60.0  # seconds between two tries to reach Telegram at start-u
 CHATTY_LOGGERS = ("httpx", "httpcore")
 
 
-class RedactingFormatter(logging.Formatter):
-    """Belt and braces: the token never appears in a log line, tracebacks included."""
-
-    def __init__(self, token: Secret, inner: logging.Formatter) -> None:
-        super().__init__()
-        self._token = token.reveal()
-        self._inner = inner
-
-    def format(self, record: logging.LogRecord) -> str:
-        return self._inner.format(record).replace(self._token, "<BOT_TOKEN>")
-
-
 def formatter(log_format: str) -> logging.Formatter:
     """LOG_FORMAT: lines for people, or one JSON object a line for log shippers (every line
     about a job carries its ``job_id``)."""
@@ -54,10 +52,11 @@ def formatter(log_format: str) -> logging.Formatter:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at LOG_LEVEL, keep the HTTP client quiet and the token out of every line."""
+    """Log to stderr at LOG_LEVEL, keep the HTTP client quiet and every secret of the settings
+    (token, webhook secret, Redis password) out of every line."""
     handler = logging.StreamHandler()
     handler.addFilter(JobIdFilter())
-    handler.setFormatter(RedactingFormatter(settings.bot_token, formatter(settings.log_format)))
+    handler.setFormatter(RedactingFormatter(settings.secrets(), formatter(settings.log_format)))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -65,11 +64,19 @@ def configure_logging(settings: Settings) -> None:
 
 def without_password(settings: Settings) -> Settings:
     """The settings to log: QUEUE_URL may carry the Redis password."""
-    url = urlsplit(settings.queue_url)
-    if url.password is None:
-        return settings
-    netloc = url.netloc.replace(f":{url.password}@", ":***@")
-    return dataclasses.replace(settings, queue_url=url._replace(netloc=netloc).geturl())
+    return dataclasses.replace(settings, queue_url=redact_url(settings.queue_url))
+
+
+def log_start(settings: Settings) -> None:
+    """The first lines of the log: the settings, and the risks they take."""
+    logger.info("Starting; settings: %r", without_password(settings))
+    if names := settings.allowed_usernames():
+        logger.warning(
+            "ALLOWED_USERS lets in @%s by username: a username can be given up and registered "
+            "by someone else, who may then use the bot; list numeric user ids instead (ask "
+            "each user to message @userinfobot, which answers with their id)",
+            ", @".join(names),
+        )
 
 
 async def wait_for_telegram(settings: Settings) -> str:
@@ -113,7 +120,7 @@ def main() -> int:
     configure_logging(settings)
     from .app import build_application  # imports the engine (torch): only once settings are fine
 
-    logger.info("Starting; settings: %r", without_password(settings))
+    log_start(settings)
     try:
         asyncio.run(wait_for_telegram(settings))
     except InvalidToken:
@@ -121,7 +128,16 @@ def main() -> int:
         return 2
     except KeyboardInterrupt:
         return 0
-    application = build_application(settings)
+    try:
+        run(build_application(settings), settings)
+    except Exception as error:  # logged, not left to Python: the log masks the secrets
+        logger.critical("Stopped: %s", error, exc_info=not isinstance(error, ConnectionError))
+        return 1
+    return 0
+
+
+def run(application: BotApplication, settings: Settings) -> None:
+    """Until stopped: a webhook server when WEBHOOK_URL is set, else long polling."""
     if settings.webhook_url and settings.webhook_secret:
         application.run_webhook(  # PTB's server: posts without the secret header get a 403
             listen=settings.webhook_listen,
@@ -133,7 +149,6 @@ def main() -> int:
         )
     else:  # later network trouble: PTB retries by itself (bootstrap_retries=-1: for ever)
         application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
-    return 0
 
 
 if __name__ == "__main__":

@@ -2,18 +2,23 @@
 
 ``/metrics`` is prometheus-client's own exposition (our metrics plus its process metrics);
 ``/healthz`` answers 200 "ok" while the bot receives updates and a painter is ready, else 503
-with the reason. The server runs in a thread (wsgiref): scrapes never wait for the event loop,
-which only writes plain attributes here.
+with a short fixed reason (the details, which may name hosts, go to the log). The server runs
+in threads (prometheus-client's threading WSGI server): scrapes never wait for the event loop,
+which only writes plain attributes here, nor for each other, and an idle client is dropped.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 from jobqueue import QueueStats
 
@@ -21,6 +26,14 @@ logger = logging.getLogger(__name__)
 
 StartResponse = Callable[[str, list[tuple[str, str]]], object]
 Environ = dict[str, object]
+
+#: What /healthz says, and nothing more: its body is for anyone who can reach the port.
+STARTING = "starting"
+QUEUE_UNREACHABLE = "queue unreachable"
+NO_PAINTER = "no painter ready"
+NOT_RECEIVING = "not receiving updates from Telegram"
+#: Seconds a client may stay silent before it is dropped (a scrape takes milliseconds).
+CLIENT_TIMEOUT = 5.0
 
 
 class Metrics:
@@ -56,21 +69,26 @@ class Metrics:
 
 
 class Health:
-    """Why the bot is unhealthy right now, as the event loop last saw it; None: healthy."""
+    """Why the bot is unhealthy right now, as the event loop last saw it (one of the fixed
+    phrases above); None: healthy."""
 
     def __init__(self) -> None:
-        self.problem: str | None = "starting"
+        self.problem: str | None = STARTING
 
 
 class MonitorServer:
-    """``/metrics`` and ``/healthz`` on ``port``, served from a daemon thread."""
+    """``/metrics`` and ``/healthz`` on ``listen:port``, each request in a daemon thread."""
 
-    def __init__(self, port: int, health: Health, registry: CollectorRegistry = REGISTRY) -> None:
+    def __init__(
+        self, listen: str, port: int, health: Health, registry: CollectorRegistry = REGISTRY
+    ) -> None:
         self._health = health
         self._metrics = make_wsgi_app(registry)
-        self._server: WSGIServer = make_server(
-            "0.0.0.0", port, self._app, handler_class=_QuietHandler
+        server_class = _Server6 if ipaddress.ip_address(listen).version == 6 else _Server
+        self._server = make_server(
+            listen, port, self._app, server_class=server_class, handler_class=_QuietHandler
         )
+        self.listen = listen
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="metrics", daemon=True
@@ -78,7 +96,7 @@ class MonitorServer:
 
     def start(self) -> None:
         self._thread.start()
-        logger.info("Metrics and health on port %d", self.port)
+        logger.info("Metrics and health on %s port %d", self.listen, self.port)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -94,6 +112,20 @@ class MonitorServer:
         return body
 
 
+class _Server(ThreadingWSGIServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went silent (dropped after CLIENT_TIMEOUT) or away is not news."""
+        logger.debug("Metrics client %s dropped: %r", client_address, sys.exc_info()[1])
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class _QuietHandler(WSGIRequestHandler):
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(CLIENT_TIMEOUT)  # no read or write waits longer
+
     def log_message(self, format: str, *args: object) -> None:  # scrapes are not news
         pass

@@ -2,19 +2,27 @@
 
 The rest of the bot receives a :class:`Settings` and never reads the environment itself.
 Every problem is reported as a :class:`SettingsError` whose one-line message names the
-variable, so ``python -m bot`` can print it instead of a traceback.
+variable, so ``python -m bot`` can print it instead of a traceback. The secrets the settings
+hold stay out of logs: :class:`Secret` in reprs, :class:`RedactingFormatter` in every line
+(the bot's and the workers', which read these settings too).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 from dotenv import dotenv_values
+
+from jobqueue.logs import is_password
 
 if TYPE_CHECKING:
     from engine import StyleOptions
@@ -26,6 +34,7 @@ ENGINE_WEIGHT_SOURCES = ("bundled", "torchvision")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
 _TOKEN = re.compile(r"\d+:[\w-]+")
+NO_TOKEN = "0:none"  # stands in for BOT_TOKEN in workers, which talk to no chat
 
 
 class SettingsError(ValueError):
@@ -84,6 +93,7 @@ class Settings:
     pictures_per_minute: int = 10  # per user; a flood cannot fill the disk or the queue
     data_max_mb: int = 0  # 0: no cap; else new pictures are refused once DATA_DIR is this big
     metrics_port: int | None = None  # /metrics and /healthz; None: off
+    metrics_listen: str = "127.0.0.1"  # health and metrics are for this host unless opened
     webhook_url: str = ""  # empty: long polling
     webhook_secret: Secret | None = None
     webhook_listen: str = "0.0.0.0"
@@ -94,12 +104,27 @@ class Settings:
         """Whether this user may use the bot at all (admins always may)."""
         return (
             not self.allowed_users
-            or self.admin(user_id, username)
+            or self.admin(user_id)
             or _listed(self.allowed_users, user_id, username)
         )
 
-    def admin(self, user_id: int, username: str | None) -> bool:
-        return _listed(self.admin_users, user_id, username)
+    def admin(self, user_id: int) -> bool:
+        """Whether this user is an admin: by id only, as a username can pass to someone else
+        (ADMIN_USERS refuses @names)."""
+        return str(user_id) in self.admin_users
+
+    def allowed_usernames(self) -> list[str]:
+        """The @names in ALLOWED_USERS (without the @): each is a risk to warn about at start."""
+        return sorted(name for name in self.allowed_users if not name.isdigit())
+
+    def secrets(self) -> list[tuple[str, str]]:
+        """Every secret these settings hold, as (variable, value): what no log line may show.
+        A Redis password counts in each spelling a URL may give it (raw and decoded)."""
+        found = [("WEBHOOK_SECRET", self.webhook_secret.reveal())] if self.webhook_secret else []
+        if self.bot_token.reveal() != NO_TOKEN:
+            found.append(("BOT_TOKEN", self.bot_token.reveal()))
+        found += [("REDIS_PASSWORD", password) for password in _redis_passwords(self.queue_url)]
+        return found
 
     @property
     def max_download_bytes(self) -> int:
@@ -117,12 +142,45 @@ class Settings:
         )
 
 
-#: User ids as strings and @usernames in lower case without the @.
+#: User ids as strings and @usernames in lower case without the @ (ADMIN_USERS: ids only).
 Users = frozenset[str]
 
 
 def _listed(users: Users, user_id: int, username: str | None) -> bool:
     return str(user_id) in users or (username is not None and username.lower() in users)
+
+
+def _redis_passwords(url: str) -> set[str]:
+    """The password(s) a Redis URL carries, raw and decoded (an error may quote either)."""
+    parts = urlsplit(url)
+    raw = [parts.password] if parts.password else []
+    raw += [pair.partition("=")[2] for pair in parts.query.split("&") if is_password(pair)]
+    return {spelling for value in raw for spelling in (value, unquote(value), unquote_plus(value))}
+
+
+class RedactingFormatter(logging.Formatter):
+    """Belt and braces: no secret shows in a log line, whoever logs it and at any level (a
+    library's debug line of a request's parameters, an error quoting a URL, a traceback).
+    Each is replaced by its variable's name, also where the line spells it escaped (JSON, a
+    repr)."""
+
+    def __init__(self, secrets: Iterable[tuple[str, str]], inner: logging.Formatter) -> None:
+        super().__init__()
+        self._inner = inner
+        replacements = {
+            spelling: f"<{variable}>"
+            for variable, value in secrets
+            if value
+            for spelling in (value, json.dumps(value)[1:-1], repr(value)[1:-1])
+        }
+        #: Longest first, so that a secret inside another one cannot leave part of it.
+        self._replacements = sorted(replacements.items(), key=lambda item: -len(item[0]))
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self._inner.format(record)
+        for secret, name in self._replacements:
+            line = line.replace(secret, name)
+        return line
 
 
 def load_settings(
@@ -145,7 +203,7 @@ def load_settings(
 def _parse(values: Mapping[str, str], require_token: bool = True) -> Settings:
     token = values.get("BOT_TOKEN", "")
     if not token and not require_token:
-        token = "0:none"
+        token = NO_TOKEN
     elif not token:
         raise MissingTokenError("BOT_TOKEN is not set")
     if not _TOKEN.fullmatch(token):
@@ -221,7 +279,7 @@ def _weights(value: str) -> str:
 
 
 def _queue_url(value: str) -> str:
-    if not re.fullmatch(r"rediss?://[^\s/]+(/\d+)?", value):
+    if not re.fullmatch(r"rediss?://[^\s/?#]+(/\d+)?(\?[^\s#]*)?", value):
         raise ValueError(value)
     return value
 
@@ -232,6 +290,22 @@ def _users(value: str) -> Users:
         if not re.fullmatch(r"\d+|@?[A-Za-z]\w{3,31}", name):
             raise ValueError(value)
     return frozenset(name.removeprefix("@").lower() for name in names)
+
+
+def _user_ids(value: str) -> Users:
+    """Admins by numeric id only: a released @username can be registered by anyone."""
+    users = _users(value)
+    if names := sorted(name for name in users if not name.isdigit()):
+        raise SettingsError(
+            f"ADMIN_USERS takes numeric user ids only, not @{names[0]}: a username can be given "
+            "up and registered by someone else; ask each admin to message @userinfobot, which "
+            "answers with their id"
+        )
+    return users
+
+
+def _address(value: str) -> str:
+    return str(ipaddress.ip_address(value))
 
 
 def _port(value: str) -> int:
@@ -287,11 +361,12 @@ _RULES: dict[str, _Rule] = {
     "preview_interval": _Rule(_at_least(0.0, float), "seconds (0 turns previews off)"),
     "max_download_mb": _Rule(_at_least(1, int), "megabytes, at least 1"),
     "allowed_users": _Rule(_users, "user ids or @usernames, separated by commas"),
-    "admin_users": _Rule(_users, "user ids or @usernames, separated by commas"),
+    "admin_users": _Rule(_user_ids, "numeric user ids, separated by commas"),
     "jobs_per_user_per_day": _Rule(_at_least(0, int), "a whole number (0: unlimited)"),
     "pictures_per_minute": _Rule(_at_least(1, int), "a whole number, at least 1"),
     "data_max_mb": _Rule(_at_least(0, int), "megabytes (0: no cap)"),
     "metrics_port": _Rule(_port, "a port number, 1 to 65535"),
+    "metrics_listen": _Rule(_address, "an IP address to listen on, like 127.0.0.1 or 0.0.0.0"),
     "webhook_url": _Rule(_https, "an https:// URL Telegram can reach"),
     "webhook_secret": _Rule(_secret_token, "1-256 letters, digits, _ or -", True),
     "webhook_listen": _Rule(str, "an address to listen on"),

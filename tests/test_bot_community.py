@@ -7,20 +7,24 @@ import asyncio
 import io
 import json
 import logging
+import socket
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 import bot.app
 from bot import texts
-from bot.__main__ import RedactingFormatter, formatter
-from bot.settings import Secret
+from bot.__main__ import formatter
+from bot.settings import RedactingFormatter
 from jobqueue.logs import JobIdFilter, current_job
+from jobqueue.redis import RedisQueue
 from tests.botapi import BotApiServer
 from tests.chat import ALICE, BOB, SendPair, StartBot, assert_no_reply, press_strength
 from tests.pictures import encode, gradient, noise
 from tests.processes import free_port
+from tests.redis_server import start_redis, stop_redis
 
 pytestmark = pytest.mark.slow
 RESULT_TIMEOUT = 120
@@ -184,7 +188,7 @@ async def test_a_failed_warm_up_shows_in_health_and_users_hear_painting_is_unava
 ):
     port = free_port()
     async with start_bot(metrics_port=port, engine_weights="/nonexistent/vgg19.pth"):
-        await healthz_becomes(port, 503, says="the painter could not start")
+        assert await healthz_becomes(port, 503, says="no painter") == "no painter ready\n"
         pair = await send_pair(ALICE)
         press = telegram.user_presses_button(ALICE, pair.message_id, label="Medium")
         assert await telegram.await_button_answer(press) == texts.PAINTING_UNAVAILABLE
@@ -203,11 +207,70 @@ async def test_health_says_when_the_bot_is_not_receiving(
         await application.updater.start_polling(poll_interval=0, timeout=1)
 
 
+async def test_health_says_a_short_phrase_naming_no_host_and_listens_on_loopback(
+    start_bot: StartBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    """/healthz is for anyone who reaches the port: the details are for the log."""
+    (tmp_path / "redis").mkdir()
+    redis, url = start_redis(tmp_path / "redis")
+    port = free_port()
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.app"):
+            async with start_bot(queue=RedisQueue(url), metrics_port=port):
+                body = await healthz_becomes(port, 503, says="no painter")  # no worker yet
+                assert body == "no painter ready\n"
+                with socket.socket() as elsewhere:  # METRICS_LISTEN: loopback by default
+                    assert elsewhere.connect_ex(("127.0.0.2", port)) != 0
+
+                stop_redis(redis)
+                body = await healthz_becomes(port, 503, says="queue")
+                assert body == "queue unreachable\n"
+                assert "127.0.0.1" not in body and str(url) not in body
+                await asyncio.sleep(0.5)  # five more looks at the queue
+    finally:
+        stop_redis(redis)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    unhealthy = [w for w in warnings if w.startswith("Unhealthy")]
+    assert unhealthy[0].startswith("Unhealthy (no painter ready): ")
+    assert unhealthy[1].startswith("Unhealthy (queue unreachable): the queue does not answer: ")
+    assert len(unhealthy) == 2  # once each time the problem changes, not at every look
+
+
+def test_logs_never_show_a_secret_however_it_is_spelt():
+    """Token, webhook secret, Redis password: in a message, in a library's repr of its
+    parameters, escaped in JSON, in a traceback; at any level."""
+    password = 'pa"ss\\word'
+    secrets = [("BOT_TOKEN", "123:SECRET"), ("WEBHOOK_SECRET", "hook-s3cret")]
+    secrets.append(("REDIS_PASSWORD", password))
+    for style in ("text", "json"):
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(RedactingFormatter(secrets, formatter(style)))
+        log = logging.getLogger(f"test.secrets.{style}")
+        log.addHandler(handler)
+        log.propagate = False
+        log.setLevel(logging.DEBUG)
+        try:
+            log.debug("setWebhook with parameters %s", {"secret_token": "hook-s3cret"})
+            try:
+                raise ConnectionError(f"redis://:{password}@db is unreachable")
+            except ConnectionError:
+                log.exception("Redis failed, token 123:SECRET")
+        finally:
+            log.removeHandler(handler)
+        written = stream.getvalue()
+        for spelling in ("123:SECRET", "hook-s3cret", password, json.dumps(password)[1:-1]):
+            assert spelling not in written, (style, written)
+        assert repr(password)[1:-1] not in written, (style, written)
+        assert "<WEBHOOK_SECRET>" in written and "<REDIS_PASSWORD>" in written
+        assert "<BOT_TOKEN>" in written and "Traceback" in written
+
+
 def test_json_logs_carry_the_job_id_and_never_the_token():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(JobIdFilter())
-    handler.setFormatter(RedactingFormatter(Secret("123:SECRET"), formatter("json")))
+    handler.setFormatter(RedactingFormatter([("BOT_TOKEN", "123:SECRET")], formatter("json")))
     log = logging.getLogger("test.json")
     log.addHandler(handler)
     log.propagate = False

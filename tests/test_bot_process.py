@@ -35,8 +35,9 @@ def run_bot(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def bot_process(
     telegram: BotApiServer, tmp_path: Path
 ) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    """``python -m bot`` pointed at the fake server through environment variables."""
-    process = launch(telegram, tmp_path)
+    """``python -m bot`` pointed at the fake server through environment variables; Alice
+    is let in by username, as some operators do."""
+    process = launch(telegram, tmp_path, ALLOWED_USERS=f"@user{ALICE}")
     try:
         yield process, tmp_path / "bot.log"
     finally:
@@ -60,6 +61,7 @@ def test_python_m_bot_answers_start_and_stops_cleanly(
     assert "Bot @stylebot_test_bot is up" in output
     assert telegram.token not in output  # even at DEBUG level
     assert "Traceback" not in output
+    assert f"WARNING __main__: ALLOWED_USERS lets in @user{ALICE} by username" in output
 
 
 def test_without_a_token_it_says_how_to_get_one(tmp_path: Path):
@@ -86,6 +88,28 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path):
     assert finished.stderr.strip() == (
         "stylebot: QUEUE_URL is invalid: expected redis://[:password@]host[:port][/db], or empty"
     )
+
+    finished = run_bot(tmp_path, environment(QUEUE_URL="", ADMIN_USERS="42,@carol"))
+    assert finished.returncode == 2
+    assert finished.stderr.strip() == (
+        "stylebot: ADMIN_USERS takes numeric user ids only, not @carol: a username can be given "
+        "up and registered by someone else; ask each admin to message @userinfobot, which "
+        "answers with their id"
+    )
+
+
+@pytest.mark.slow
+def test_a_redis_password_never_shows_even_in_the_error_that_stops_the_bot(
+    telegram: BotApiServer, tmp_path: Path
+):
+    url = f"redis://127.0.0.1:{free_port()}/0?password=hunter2"  # nobody listens there
+    process = launch(telegram, tmp_path, QUEUE_URL=url)
+    assert process.wait(timeout=120) == 1
+    output = (tmp_path / "bot.log").read_text()
+    assert "hunter2" not in output
+    assert "queue_url='redis://127.0.0.1:" in output and "/0?password=***'" in output
+    (stopped,) = [line for line in output.splitlines() if "CRITICAL" in line]
+    assert "Stopped: Redis at redis://" in stopped and "?password=***" in stopped
 
 
 # ---- restarts: nothing is lost ---------------------------------------------------------------
@@ -198,6 +222,8 @@ async def test_webhook_mode_takes_updates_only_with_the_secret(
 
         process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(process.wait, 20) == 0
+    output = (tmp_path / "bot.log").read_text()  # at DEBUG: PTB logs setWebhook's parameters
+    assert secret not in output and "'secret_token': '<WEBHOOK_SECRET>'" in output
 
 
 # ---- start-up without Telegram -------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,8 @@ def test_a_missing_token_is_its_own_error():
         ("PROGRESS_INTERVAL", "0"),
         ("PREVIEW_INTERVAL", "soon"),
         ("MAX_DOWNLOAD_MB", "0"),
+        ("METRICS_LISTEN", "everywhere"),
+        ("ADMIN_USERS", "42;43"),
     ],
 )
 def test_an_invalid_value_is_one_line_naming_the_variable(name: str, value: str):
@@ -104,9 +107,79 @@ def test_every_setting_is_read_from_its_variable_and_documented():
         assert f"| `{variable}` |" in readme, f"{variable} is missing from README's table"
 
 
-def test_the_logged_settings_hide_the_redis_password():
-    from bot.__main__ import without_password
+@pytest.mark.parametrize(
+    ("url", "logged"),
+    [
+        ("redis://:hunter2@db:6379/0", "redis://:***@db:6379/0"),
+        ("redis://bot:hunter2@db:6379/0", "redis://bot:***@db:6379/0"),
+        ("redis://db:6379/0?password=hunter2", "redis://db:6379/0?password=***"),
+        (
+            "rediss://db?ssl_cert_reqs=none&password=hunter2",
+            "rediss://db?ssl_cert_reqs=none&password=***",
+        ),
+    ],
+)
+def test_the_logged_settings_hide_the_redis_password(
+    url: str, logged: str, caplog: pytest.LogCaptureFixture
+):
+    from bot.__main__ import log_start
 
-    settings = load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": "redis://:hunter2@db:6379/0"}, None)
-    shown = repr(without_password(settings))
-    assert "hunter2" not in shown and "redis://:***@db:6379/0" in shown
+    settings = load_settings({"BOT_TOKEN": TOKEN, "QUEUE_URL": url}, None)
+    assert settings.queue_url == url  # taken as it is: redis-py reads both forms
+    with caplog.at_level(logging.INFO, logger="bot"):
+        log_start(settings)
+    (line,) = caplog.messages
+    assert line.startswith("Starting; settings: ")
+    assert "hunter2" not in line and f"queue_url='{logged}'" in line
+
+
+def test_admins_go_by_numeric_id_only():
+    """A username can be given up and registered by someone else, who would be an admin."""
+    settings = load_settings({"BOT_TOKEN": TOKEN, "ADMIN_USERS": "42, 7"}, None)
+    assert settings.admin_users == {"42", "7"} and settings.admin(42)
+    for value in ("42,@alice", "alice"):
+        with pytest.raises(SettingsError) as raised:
+            load_settings({"BOT_TOKEN": TOKEN, "ADMIN_USERS": value}, None)
+        message = str(raised.value)
+        assert message.startswith("ADMIN_USERS takes numeric user ids only, not @alice")
+        assert "@userinfobot" in message and "\n" not in message
+
+
+def test_allowing_users_by_username_warns_at_start(caplog: pytest.LogCaptureFixture):
+    from bot.__main__ import log_start
+
+    settings = load_settings({"BOT_TOKEN": TOKEN, "ALLOWED_USERS": "42,@Alice,bob_b"}, None)
+    assert settings.allowed(42, None) and settings.allowed(7, "alice")  # names still work
+    with caplog.at_level(logging.INFO, logger="bot"):
+        log_start(settings)
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.getMessage().startswith("ALLOWED_USERS lets in @alice, @bob_b by username")
+    assert "someone else" in warning.getMessage() and "@userinfobot" in warning.getMessage()
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot"):
+        log_start(load_settings({"BOT_TOKEN": TOKEN, "ALLOWED_USERS": "42"}, None))
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+
+
+def test_the_workers_log_masks_the_redis_password_too(capsys: pytest.CaptureFixture[str]):
+    from worker.__main__ import configure_logging
+
+    url = "redis://:hunter2@db:6379/0?password=hunter3"
+    settings = load_settings({"QUEUE_URL": url}, None, require_token=False)
+    root, saq = logging.getLogger(), logging.getLogger("saq")
+    handlers, level = root.handlers[:], root.level
+    saq_filters, saq_level = saq.filters[:], saq.level
+    try:
+        configure_logging(settings)
+        try:
+            raise ConnectionError(f"Redis at {url} is unreachable")
+        except ConnectionError:
+            logging.getLogger("worker").exception("Cannot start")
+    finally:  # the logging of this test process, as it was
+        root.handlers[:], saq.filters[:] = handlers, saq_filters
+        root.setLevel(level)
+        saq.setLevel(saq_level)
+    logged = capsys.readouterr().err
+    assert "hunter2" not in logged and "hunter3" not in logged
+    assert "Redis at redis://:<REDIS_PASSWORD>@db:6379/0?password=<REDIS_PASSWORD>" in logged

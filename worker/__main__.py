@@ -15,7 +15,7 @@ import sys
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import RedactingFormatter, Settings, SettingsError, load_settings
 from jobqueue.redis import RedisQueue
 
 logger = logging.getLogger("worker")
@@ -39,16 +39,24 @@ def main() -> int:
     if not settings.queue_url.startswith(("redis://", "rediss://")):
         print(NOT_REDIS, file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, force=True)
-    saq = logging.getLogger("saq")
-    saq.setLevel(logging.WARNING)  # ours log each job, with its id
-    saq.addFilter(_SaqLogs())
+    configure_logging(settings)
 
     from engine.painter import EnginePainter  # imports torch: only once settings are fine
 
     painter = EnginePainter(settings.engine_options(), preview_interval=settings.preview_interval)
     queue = RedisQueue(settings.queue_url, painter, max_waiting=settings.queue_max)
     return asyncio.run(serve(queue))
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at LOG_LEVEL, with the bot's masking: the Redis password (and a token,
+    should the worker's environment hold one) never shows, tracebacks included."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(settings.secrets(), logging.Formatter(LOG_FORMAT)))
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    saq = logging.getLogger("saq")
+    saq.setLevel(logging.WARNING)  # ours log each job, with its id
+    saq.addFilter(_SaqLogs())
 
 
 class _SaqLogs(logging.Filter):
