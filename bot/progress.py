@@ -32,7 +32,7 @@ from jobqueue import (
 
 from . import texts
 from .i18n import Translator
-from .retry import retry_after_seconds, with_retries
+from .retry import brief, retry_after_seconds, with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ class ProgressMessage:
             logger.info("Chat %d is closed to the bot: %s", self._target.chat_id, error)
             self.message_id = None
         except NetworkError as error:
-            logger.warning("Could not update a progress message: %s", error)
+            logger.warning("Could not update a progress message: %s", brief(error))
         else:
             self._caption = caption
         return 0.0
@@ -276,6 +276,8 @@ class ProgressMessage:
 
 def _caption(t: Translator, state: JobEvent) -> str:
     match state:
+        case Queued(ahead=ahead, no_painter=True):  # the job waits for a painter to come
+            return f"{texts.queued(t, ahead)}\n{t(texts.NO_PAINTER_YET)}"
         case Queued(ahead=ahead):
             return texts.queued(t, ahead)
         case Progressed(progress=progress):

@@ -48,7 +48,9 @@ class JobQueue(Protocol):
         """Stop local workers (a running job goes back to the queue), close the store."""
 
     async def submit(self, spec: JobSpec) -> JobRecord:
-        """Queue a job; raises ``AlreadyQueued`` or ``QueueFull``."""
+        """Queue a job, also while no painter is online (it waits for one; its record and
+        ``Queued`` events say so); raises ``AlreadyQueued``, ``QueueFull`` or
+        ``QueueUnavailable``."""
         ...
 
     async def get(self, job_id: str) -> JobRecord | None: ...
@@ -99,5 +101,8 @@ class JobQueue(Protocol):
 
     @property
     def unavailable(self) -> str | None:
-        """Why painting is unavailable right now (for logs and health checks); None: ready."""
+        """Why painting is unavailable right now (for logs and health checks); None: ready.
+
+        Jobs are still taken while no painter is online: they wait for one, and are given up
+        after ``NO_PAINTER_GIVE_UP_SECONDS`` without any."""
         ...

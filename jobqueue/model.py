@@ -10,6 +10,20 @@ from typing import Any
 
 JSON = dict[str, Any]
 
+# ---- the policy both backends keep, written once ------------------------------------------
+
+#: Acknowledged jobs are kept this long (without their pictures), for the operator's figures.
+KEEP_ENDED_SECONDS = 30 * 24 * 3600
+#: A finished job's making-of film is kept this long after the job ended, for its button.
+KEEP_FILMS_SECONDS = 24 * 3600
+#: A job that waits while no painter is online is given up after this long without one:
+#: longer than a rolling restart or a slow start of the workers, short enough that its user
+#: is not left waiting on a queue nobody paints. Counted from the later of the job's
+#: submission and the last moment a painter was seen.
+NO_PAINTER_GIVE_UP_SECONDS = 15 * 60
+#: ``Failed.code`` of a job given up that way; its ``params`` hold ``{"seconds": ...}``.
+NO_PAINTER_CODE = "no_painter"
+
 
 class JobState(enum.StrEnum):
     QUEUED = "queued"
@@ -98,6 +112,7 @@ class JobRecord:
     options: JSON
     meta: JSON
     ahead: int = 0  # jobs before this one, running ones included (queued jobs only)
+    no_painter: bool = False  # queued while no painter is online: it starts when one is
     progress: ProgressInfo | None = None  # latest, while running
     error: str | None = None  # why it failed, in words a user can read
     error_code: str | None = None  # the same for a program (e.g. "too_small"), if the painter said
@@ -123,6 +138,7 @@ class QueueStats:
 @dataclass(frozen=True)
 class Queued:
     ahead: int  # jobs that run before this one
+    no_painter: bool = False  # no painter is online: the job waits for one (and says so)
 
 
 @dataclass(frozen=True)
@@ -180,7 +196,7 @@ def current_event(record: JobRecord) -> JobEvent:
     if ended is not None:
         return ended
     if record.state is JobState.QUEUED:
-        return Queued(record.ahead)
+        return Queued(record.ahead, record.no_painter)
     if record.progress is not None:
         return Progressed(record.progress)
     return Started()
@@ -214,6 +230,12 @@ class PictureRefused(Exception):
 
 class QueueFull(Exception):
     """Too many jobs are waiting; the caller should ask the user to come back later."""
+
+
+class QueueUnavailable(Exception):
+    """The queue cannot take a job now, and nothing was queued: its store does not answer
+    (Redis is down), or its painter, in this process, could not start. The message says which,
+    for the log; the caller should ask the user to try again later."""
 
 
 class AlreadyQueued(Exception):

@@ -22,6 +22,11 @@ Next to saq's keys this backend keeps, under ``stylebot:<name>:``
 
 The outcome is written with HSETNX, so however often a job runs (a worker presumed dead
 that was not), its submitter hears of exactly one ending. Workers need Redis, not Telegram.
+
+While no worker is online, jobs are still taken: they wait, their records say so (``Queued``
+with ``no_painter``), and after ``give_up_after`` seconds without any painter each waiting
+job ends as failed (code ``no_painter``), once, whichever bot replica gets there first. Films,
+records and pictures leave by their TTLs: nothing here needs a purge.
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -50,10 +54,14 @@ from saq.types import Context
 from saq.worker import Worker
 
 from .base import Painter
-from .logs import current_job
+from .logs import current_job, redact_url
 from .model import (
     FAILURE_MESSAGE,
     JSON,
+    KEEP_ENDED_SECONDS,
+    KEEP_FILMS_SECONDS,
+    NO_PAINTER_CODE,
+    NO_PAINTER_GIVE_UP_SECONDS,
     TERMINAL,
     AlreadyQueued,
     JobEvent,
@@ -68,6 +76,7 @@ from .model import (
     Queued,
     QueueFull,
     QueueStats,
+    QueueUnavailable,
     Requeued,
     ResultInfo,
     Started,
@@ -81,12 +90,10 @@ FUNCTION = "paint"  # the one saq function: paint the job whose key is the job i
 NO_PAINTER = "no painter is running (start stylebot-worker)"
 RESTARTING = "the painter is restarting"
 LOST = "the painter stopped responding"
+#: The reason of a job given up for want of a painter (the bot words it itself, by its code).
+GAVE_UP = "No painter came online for {seconds:.0f} s, so the job was given up. Try again later."
 #: On close a job this close to the end is let finish instead of being started over.
 NEARLY_DONE = 0.9
-#: Acknowledged jobs are kept this long (without their pictures), for the operator's figures.
-KEEP_ENDED_SECONDS = 30 * 24 * 3600
-#: A finished job's making-of film is kept this long.
-KEEP_FILMS_SECONDS = 24 * 3600
 
 _STOPPED = "cancelled"  # saq's error for a job whose worker was stopped
 _SWEPT = "worker lost"  # ours, for a job whose worker stopped beating
@@ -146,6 +153,7 @@ class RedisQueue:
         poll_every: float = 1.0,
         picture_ttl: int = 24 * 3600,
         keep: int = KEEP_ENDED_SECONDS,
+        give_up_after: float = NO_PAINTER_GIVE_UP_SECONDS,
     ) -> None:
         self.max_waiting = max_waiting
         self.name = name
@@ -159,6 +167,7 @@ class RedisQueue:
         self._poll_every = poll_every
         self._picture_ttl = picture_ttl
         self._keep = keep
+        self._give_up_after = give_up_after
         self._saq = _SaqQueue(aioredis.from_url(url), name=name, swept_error_message=_SWEPT)
         self._saq.sweep_wait = sweep_wait
         self._saq.taking = min(1.0, heartbeat / 2)
@@ -171,6 +180,7 @@ class RedisQueue:
         self._claim_script = self._redis.register_script(_CLAIM)
         self._release_script = self._redis.register_script(_RELEASE)
         self._unavailable: str | None = NO_PAINTER
+        self._painterless_since: float | None = None  # since when this queue has seen none
         self._status_task: asyncio.Task[None] | None = None
         self._worker: Worker[Context] | None = None
         self._worker_task: asyncio.Task[None] | None = None
@@ -181,7 +191,7 @@ class RedisQueue:
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"RedisQueue({_redact(self._url)!r}, name={self.name!r})"
+        return f"RedisQueue({redact_url(self._url)!r}, name={self.name!r})"
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -191,7 +201,7 @@ class RedisQueue:
             await self._redis.ping()
         except RedisError as error:
             raise ConnectionError(
-                f"Redis at {_redact(self._url)} is unreachable: {error}"
+                f"Redis at {redact_url(self._url)} is unreachable: {error}"
             ) from None
         self._keepalive = await self._notes.subscribe("keepalive")  # one connection, always up
         await self._notes.ready(self._redis, f"saq:job:{self.name}:probe:{secrets.token_hex(4)}")
@@ -201,7 +211,7 @@ class RedisQueue:
             return
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="painter")
         device = await asyncio.to_thread(self._painter.warm_up)
-        logger.info("Painter ready on %s; taking jobs from %s", device, _redact(self._url))
+        logger.info("Painter ready on %s; taking jobs from %s", device, redact_url(self._url))
         worker: Worker[Context] = Worker(
             self._saq,
             functions=[(FUNCTION, self._paint)],
@@ -259,6 +269,14 @@ class RedisQueue:
     # ---- the submitter's side ------------------------------------------------------------
 
     async def submit(self, spec: JobSpec) -> JobRecord:
+        try:
+            return await self._submit(spec)
+        except (RedisError, OSError) as error:  # the bot answers this one in words
+            raise QueueUnavailable(
+                f"Redis at {redact_url(self._url)} is unreachable: {error}"
+            ) from None
+
+    async def _submit(self, spec: JobSpec) -> JobRecord:
         existing = await self.job_of(spec.owner)
         if existing is not None:
             raise AlreadyQueued(existing)
@@ -309,6 +327,7 @@ class RedisQueue:
             options=dict(spec.options),
             meta=dict(spec.meta),
             ahead=int(waiting) + int(running),
+            no_painter=self._unavailable == NO_PAINTER,
         )
 
     async def get(self, job_id: str) -> JobRecord | None:
@@ -478,6 +497,7 @@ class RedisQueue:
             options=json.loads(options),
             meta={k.decode(): json.loads(v) for k, v in meta.items()},
             ahead=ahead,
+            no_painter=state is JobState.QUEUED and self._unavailable == NO_PAINTER,
             progress=progress,
             error=error,
             error_code=ending.get("code") if ending else None,
@@ -525,14 +545,53 @@ class RedisQueue:
         while True:
             await asyncio.sleep(self._status_every)
             await self._refresh_unavailable()
+            try:
+                await self._give_up_painterless()
+            except (RedisError, OSError) as error:
+                logger.warning("Could not look for jobs waiting without a painter: %s", error)
 
     async def _refresh_unavailable(self) -> None:
         try:
             info = await self._saq.info()
         except RedisError as error:
-            self._unavailable = f"Redis at {_redact(self._url)} is unreachable: {error}"
+            self._unavailable = f"Redis at {redact_url(self._url)} is unreachable: {error}"
+            self._painterless_since = None  # who knows: the count starts again
         else:
-            self._unavailable = None if info["workers"] else NO_PAINTER
+            if info["workers"]:
+                self._unavailable, self._painterless_since = None, None
+            else:
+                self._unavailable = NO_PAINTER
+                self._painterless_since = self._painterless_since or time.time()
+
+    async def _give_up_painterless(self) -> None:
+        """End each job that has waited ``give_up_after`` seconds while no painter was online.
+
+        Counted from the later of its submission and the moment this queue last saw a painter
+        (a bot that restarts counts afresh: a job may wait longer, never less). The outcome is
+        written once (``_conclude``), so with several bot replicas one of them ends the job and
+        its follower tells the user once; saq then drops it, and a painter that comes later
+        does not paint it.
+        """
+        since = self._painterless_since
+        cutoff = time.time() - self._give_up_after
+        if since is None or since > cutoff:
+            return
+        failed = _failed(
+            GAVE_UP.format(seconds=self._give_up_after),
+            NO_PAINTER_CODE,
+            {"seconds": self._give_up_after},
+        )
+        for raw in await self._redis.zrangebyscore(self._key("jobs"), "-inf", cutoff):
+            job_id = _text(raw) if isinstance(raw, bytes | str) else str(raw)
+            snapshot = await self._snapshot(job_id)
+            if snapshot is None or snapshot.record.state is not JobState.QUEUED:
+                continue
+            if not await self._conclude(job_id, snapshot.record.owner, failed):
+                continue  # another replica ended it, or its owner cancelled it meanwhile
+            logger.warning("Job %s given up: no painter for %.0f s", job_id, self._give_up_after)
+            job = await self._saq.job(job_id)
+            if job is not None:
+                await self._saq.abort(job, GAVE_UP.format(seconds=self._give_up_after))
 
     # ---- the painter's side (with a painter only) ------------------------------------------
 
@@ -689,6 +748,7 @@ class _Follower:
         record = snapshot.record
         self.waiting = record.state is JobState.QUEUED
         self.ahead = record.ahead
+        self.no_painter = record.no_painter
         self.attempts = snapshot.attempts
         self.preview = snapshot.preview
         self.progress = _steps(record.progress)
@@ -702,11 +762,12 @@ class _Follower:
         events: list[JobEvent] = []
         if record.state is JobState.QUEUED:
             if not self.waiting or restarted:
-                events += [Requeued(snapshot.reason), Queued(record.ahead)]
+                events += [Requeued(snapshot.reason), Queued(record.ahead, record.no_painter)]
                 self.waiting, self.attempts, self.ahead = True, snapshot.attempts, record.ahead
-            elif record.ahead < self.ahead:  # places only ever get better
-                events.append(Queued(record.ahead))
-                self.ahead = record.ahead
+            elif record.ahead < self.ahead or record.no_painter != self.no_painter:
+                self.ahead = min(self.ahead, record.ahead)  # places only ever get better
+                events.append(Queued(self.ahead, record.no_painter))
+            self.no_painter = record.no_painter
             return events
         if not self.waiting and restarted:  # died and started again between two looks
             events.append(Requeued(snapshot.reason))
@@ -990,12 +1051,3 @@ def _text(value: bytes | str) -> str:
 
 def _bytes(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username or ''}:***@{netloc}").geturl()

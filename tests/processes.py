@@ -3,11 +3,14 @@ servers, started the way an operator would, with their settings in the environme
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +124,29 @@ def kill(process: subprocess.Popen[str]) -> None:
     if process.poll() is None:
         process.kill()
         process.wait()
+
+
+async def healthz(port: int) -> tuple[int, str]:
+    """``GET /healthz`` of a bot started with ``METRICS_PORT=port``: the status and the body."""
+
+    def get() -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    return await asyncio.to_thread(get)
+
+
+async def healthz_becomes(port: int, status: int, timeout: float = 30) -> str:
+    """Until the bot's /healthz answers ``status`` (it looks at its queue every few seconds);
+    returns the body."""
+    code, body = 0, "(never answered)"
+    for _ in range(int(timeout / 0.2)):
+        with contextlib.suppress(OSError):  # not listening yet
+            code, body = await healthz(port)
+            if code == status:
+                return body
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"/healthz never answered {status}; last {code}: {body}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 import io
 import os
 import signal
@@ -10,7 +12,9 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,20 +22,27 @@ from PIL import Image
 
 from jobqueue import (
     FAILURE_MESSAGE,
+    JSON,
+    KEEP_ENDED_SECONDS,
+    KEEP_FILMS_SECONDS,
     AlreadyQueued,
     Cancelled,
     Failed,
     Finished,
     JobEvent,
+    JobRecord,
     JobSpec,
     JobState,
+    Painted,
     Progressed,
     Queued,
     QueueFull,
+    QueueUnavailable,
+    Report,
     Requeued,
     Started,
 )
-from jobqueue.embedded import EmbeddedQueue
+from jobqueue.embedded import DATABASE, EmbeddedQueue
 from tests.painters import CRASH, REFUSE, TOO_SMALL, FakePainter
 from tests.pictures import encode, gradient, stripes
 
@@ -237,5 +248,131 @@ async def test_after_a_sigkill_every_job_is_painted_once_in_its_order(tmp_path: 
         for record in pending:
             assert isinstance((await collect(jobs.events(record.id)))[-1], Finished)
         assert len(painter.painted) == 3  # each once, the interrupted one included
+    finally:
+        await jobs.close()
+
+
+# ---- keeping DATA_DIR small while the bot runs ----------------------------------------------
+
+
+@dataclass
+class FilmingPainter(FakePainter):
+    """The fake painter, leaving a making-of film of ``film_bytes`` random bytes (a GIF does
+    not compress either)."""
+
+    film_bytes: int = 1024
+
+    def __call__(
+        self, content: bytes, style: bytes, options: JSON, report: Report, cancel: threading.Event
+    ) -> Painted:
+        painted = super().__call__(content, style, options, report, cancel)
+        return dataclasses.replace(painted, making_of=os.urandom(self.film_bytes))
+
+
+class Clock:
+    """The queue's time, moved on by the test: days pass in an instant."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def painted(jobs: EmbeddedQueue, owner: str) -> JobRecord:
+    """A job of ``owner``'s, submitted and painted."""
+    record = await jobs.submit(spec(owner))
+    assert isinstance((await collect(jobs.events(record.id)))[-1], Finished)
+    return record
+
+
+async def until(check: Callable[[], object], timeout: float = 10) -> None:
+    """Until ``check()`` (awaited if need be) holds: the purge runs on its own schedule."""
+    async with asyncio.timeout(timeout):
+        while True:
+            held = check()
+            if inspect.isawaitable(held):
+                held = await held
+            if held:
+                return
+            await asyncio.sleep(0.01)
+
+
+def size_on_disk(data_dir: Path) -> int:
+    """The queue's database and its write-ahead log, as ``DATA_MAX_MB`` counts them."""
+    files = [data_dir / DATABASE, data_dir / f"{DATABASE}-wal"]
+    return sum(file.stat().st_size for file in files if file.exists())
+
+
+async def test_films_past_their_day_and_old_jobs_go_while_the_queue_runs(tmp_path: Path):
+    clock = Clock()
+    jobs = EmbeddedQueue(tmp_path, FilmingPainter(), clock=clock, purge_every=0.02)
+    await jobs.start()
+    try:
+        old = await painted(jobs, "a")
+        await jobs.acknowledge(old.id)  # delivered: its row stays 30 days, its film one
+        clock.now += 2 * 3600
+        recent = await painted(jobs, "b")  # ended two hours later, never acknowledged
+        assert await jobs.making_of(old.id) and await jobs.making_of(recent.id)
+
+        clock.now += KEEP_FILMS_SECONDS - 3600  # the old film is a day and an hour old
+
+        async def film_gone() -> bool:
+            return await jobs.making_of(old.id) is None
+
+        await until(film_gone)  # no restart: the queue's own schedule does it
+        assert await jobs.making_of(recent.id) is not None  # 23 hours old: kept
+
+        clock.now += KEEP_ENDED_SECONDS
+
+        async def row_gone() -> bool:
+            return await jobs.get(old.id) is None
+
+        await until(row_gone)
+        kept = await jobs.get(recent.id)  # not yet delivered: kept, however old
+        assert kept is not None and kept.state is JobState.DONE
+        assert await jobs.making_of(recent.id) is None
+    finally:
+        await jobs.close()
+
+
+async def test_the_database_file_shrinks_back_once_big_films_are_purged(tmp_path: Path):
+    clock = Clock()
+    painter = FilmingPainter(film_bytes=2 * 1024 * 1024)
+    jobs = EmbeddedQueue(tmp_path, painter, clock=clock, purge_every=0.02)
+    await jobs.start()
+    try:
+        records = [await painted(jobs, f"user {n}") for n in range(10)]
+        for record in records:
+            await jobs.acknowledge(record.id)
+        full = size_on_disk(tmp_path)
+        assert full > 20 * 1024 * 1024, full  # ten films of 2 MB
+
+        clock.now += KEEP_FILMS_SECONDS + 1
+        await until(lambda: size_on_disk(tmp_path) < full / 10)
+        assert [await jobs.making_of(record.id) for record in records] == [None] * 10
+        print(f"queue.sqlite3 and its WAL: {full / 1e6:.1f} MB, after the purge", end=" ")
+        print(f"{size_on_disk(tmp_path) / 1e6:.2f} MB")
+        after = await painted(jobs, "next")  # and the queue goes on
+        assert await jobs.making_of(after.id)
+    finally:
+        await jobs.close()
+
+
+async def test_a_painter_that_could_not_start_refuses_jobs_instead_of_failing_them(
+    tmp_path: Path,
+):
+    class Broken(FakePainter):
+        def warm_up(self) -> str:
+            raise RuntimeError("no weights")
+
+    jobs = EmbeddedQueue(tmp_path, Broken())
+    await jobs.start()
+    try:
+        await until(lambda: jobs.unavailable is not None)
+        assert jobs.unavailable == "the painter could not start: no weights"
+        with pytest.raises(QueueUnavailable, match="could not start"):
+            await jobs.submit(spec("a"))
+        assert await jobs.unfinished() == []
     finally:
         await jobs.close()
