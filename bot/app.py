@@ -23,7 +23,6 @@ from typing import Any
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from telegram import BotCommand, Message, Update
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -38,14 +37,23 @@ from jobqueue import JobQueue
 from jobqueue.embedded import EmbeddedQueue
 
 from . import handlers, i18n, jobs, texts
-from .buttons import Action, ButtonData
+from .buttons import Action, ButtonData, button_key
 from .context import BotApplication, BotData
 from .gallery import Gallery
 from .limits import Limits
 from .media import IMAGE_MIME_TYPES
-from .metrics import Health, Metrics, MonitorServer
+from .metrics import (
+    NO_PAINTER,
+    NOT_RECEIVING,
+    QUEUE_UNREACHABLE,
+    STARTING,
+    Health,
+    Metrics,
+    MonitorServer,
+)
 from .ordering import PerUserUpdates
 from .progress import ChatThrottle
+from .retry import PatientRateLimiter, QuietRequest
 from .sessions import SWEEP_EVERY_SECONDS, SessionStore
 from .settings import Settings
 
@@ -53,6 +61,8 @@ logger = logging.getLogger(__name__)
 
 #: Retries of a request that met a flood limit, after waiting as Telegram asks.
 FLOOD_RETRIES = 3
+#: Connections to the Bot API for everything but getUpdates (PTB's own default).
+CONNECTIONS = 256
 #: Seconds between two looks for jobs that no replica reports.
 ADOPT_EVERY_SECONDS = 15.0
 #: Seconds between two looks at the queue for the metrics and the health check.
@@ -125,7 +135,9 @@ def build_application(settings: Settings, queue: JobQueue | None = None) -> BotA
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .context_types(ContextTypes(bot_data=BotData))
-        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .rate_limiter(PatientRateLimiter(max_retries=FLOOD_RETRIES))
+        .request(QuietRequest(connection_pool_size=CONNECTIONS))
+        .get_updates_request(QuietRequest())
         .concurrent_updates(PerUserUpdates())
         .job_queue(None)
         .post_init(_post_init)
@@ -134,6 +146,7 @@ def build_application(settings: Settings, queue: JobQueue | None = None) -> BotA
     )
     data: BotData = application.bot_data
     data.settings = settings
+    data.button_key = button_key(settings.bot_token.reveal())
     data.queue = queue or default_queue(settings)
     data.sessions = SessionStore(settings.data_dir)
     data.gallery = Gallery(settings.data_dir)
@@ -148,6 +161,7 @@ def build_application(settings: Settings, queue: JobQueue | None = None) -> BotA
     data.throttle = ChatThrottle(settings.progress_interval)
     data.followers = set()
     data.following = set()
+    data.set_aside = set()
     data.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     data.chores = []
     _add_handlers(application)
@@ -177,8 +191,10 @@ def default_queue(settings: Settings) -> JobQueue:
 
 def _add_handlers(application: BotApplication) -> None:
     addressed = ADDRESSED
-    # Group -1 runs first: strangers stop there (ALLOWED_USERS).
-    application.add_handler(TypeHandler(Update, handlers.gate(addressed)), group=-1)
+    # Group -2 runs first: strangers stop there (ALLOWED_USERS); then, in group -1, a press
+    # on a button sealed for someone else.
+    application.add_handler(TypeHandler(Update, handlers.gate(addressed)), group=-2)
+    application.add_handler(CallbackQueryHandler(handlers.check_seal), group=-1)
     application.add_handlers(
         [
             CommandHandler(["start", "help"], handlers.start, filters=NEW_MESSAGE),
@@ -234,7 +250,9 @@ async def _post_init(application: BotApplication) -> None:
     await data.queue.start()
     settings = data.settings
     if settings.metrics_port is not None:
-        data.monitor = MonitorServer(settings.metrics_port, data.health, data.metrics.registry)
+        data.monitor = MonitorServer(
+            settings.metrics_listen, settings.metrics_port, data.health, data.metrics.registry
+        )
         data.monitor.start()
     data.chores = [
         _task(application, _adopt(application), "adopt jobs"),
@@ -256,19 +274,34 @@ async def _list_commands(application: BotApplication) -> None:
 
 
 async def _watch(application: BotApplication) -> None:
-    """Every few seconds: the queue's depth and workers into the metrics, and the health."""
+    """Every few seconds: the queue's depth and workers into the metrics, and the health.
+    /healthz shows a fixed phrase; the detail (which may name a host) goes to the log, once
+    each time the problem changes."""
     data: BotData = application.bot_data
     while True:
+        problem: str | None
+        detail: str | None
         try:
             stats = await data.queue.stats(since=time.time())
         except Exception as error:  # e.g. Redis unreachable: unhealthy, not dead
-            data.health.problem = f"the queue does not answer: {error}"
+            problem, detail = QUEUE_UNREACHABLE, f"the queue does not answer: {error}"
         else:
             data.metrics.observe_queue(stats)
             receiving = application.updater is not None and application.updater.running
-            data.health.problem = data.queue.unavailable or (
-                None if receiving else "not receiving updates from Telegram"
-            )
+            if data.queue.unavailable is not None:
+                problem, detail = NO_PAINTER, data.queue.unavailable
+            elif receiving:
+                problem = detail = None
+            elif data.health.problem == STARTING:  # polling starts right after this
+                problem = detail = STARTING
+            else:
+                problem = detail = NOT_RECEIVING
+        if problem != data.health.problem:
+            if problem is not None:
+                logger.warning("Unhealthy (%s): %s", problem, detail)
+            elif data.health.problem != STARTING:
+                logger.info("Healthy again")
+        data.health.problem = problem
         await asyncio.sleep(WATCH_EVERY_SECONDS)
 
 
@@ -288,7 +321,10 @@ async def _adopt(application: BotApplication) -> None:
     data: BotData = application.bot_data
     spawn = functools.partial(_task, application)
     while True:
-        await jobs.adopt(data, spawn, application.bot)
+        try:
+            await jobs.adopt(data, spawn, application.bot)
+        except Exception as error:  # e.g. the queue unreachable: the next round tries again
+            logger.warning("Could not look for jobs to pick up: %s", error, exc_info=True)
         await asyncio.sleep(ADOPT_EVERY_SECONDS)
 
 

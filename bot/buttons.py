@@ -1,14 +1,25 @@
 """Inline buttons: typed callback data that names the pair it belongs to, and the keyboards.
 
-Callback data is a short string ``action:pair_id[:strength]`` (Telegram allows 64 bytes).
+Callback data is a short string ``action:pair_id[:strength]:tag`` (Telegram allows 64 bytes).
 Every button carries the id of the pair of pictures it was made for, so a button of an old
 pair is recognised as stale instead of acting on the new one. Labels are in the language of
 the user the keyboard is for (``t``).
+
+A modified client can send any callback data, and in a group everyone sees everyone's
+buttons. So each button is sealed for the one user its keyboard was made for (its
+:class:`Owner`): the tag is an HMAC of that user's id and the data, under a key only the bot
+knows. A press whose tag does not match the presser is refused before any handler runs
+(``bot.handlers.check_seal``): a job id, a gallery panel or a /settings panel acts only for
+its owner, and nobody can forge a button by guessing an id.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import enum
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 
@@ -34,21 +45,54 @@ class Action(enum.StrEnum):
     SETTING = "set"  # change one setting (id slot: the index of the choice in CHOICES)
 
 
+def button_key(bot_token: str) -> bytes:
+    """The key that seals buttons: derived from the bot's token, so every replica of the bot
+    shares it without storing anything (a new token makes old buttons say they no longer
+    work, as a restart of a bot with a new identity would)."""
+    return hmac.new(bot_token.encode(), b"stylebot button seal", hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The user a keyboard is made for; only their presses carry the right tag."""
+
+    user_id: int
+    key: bytes = dataclasses.field(repr=False)
+
+    def tag(self, payload: str) -> str:
+        """72 bits of HMAC-SHA256 over the user and the data: unguessable, and short enough
+        that the longest data (a 32-digit job id and a strength) fits Telegram's 64 bytes."""
+        message = f"{self.user_id}|{payload}".encode()
+        digest = hmac.new(self.key, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:TAG_BYTES]).decode()
+
+    def owns(self, data: str) -> bool:
+        """Whether ``data`` is a button sealed for this user (compared in constant time)."""
+        payload, _, tag = data.rpartition(":")
+        return bool(payload) and hmac.compare_digest(tag.encode(), self.tag(payload).encode())
+
+
+TAG_BYTES = 9  # 12 characters of URL-safe base64
+
+
 @dataclass(frozen=True)
 class ButtonData:
     action: Action
     pair_id: str
     strength: Strength | None = None
 
-    def encode(self) -> str:
+    def encode(self, owner: Owner) -> str:
+        """The callback data, sealed for ``owner``."""
         parts = [self.action.value, self.pair_id]
         if self.strength is not None:
             parts.append(self.strength.value)
-        return ":".join(parts)
+        payload = ":".join(parts)
+        return f"{payload}:{owner.tag(payload)}"
 
     @classmethod
     def decode(cls, data: object) -> ButtonData | None:
-        """The button's meaning, or None for data this bot never made."""
+        """The button's meaning, or None for data this bot never made (the seal is checked
+        apart, by :meth:`Owner.owns`)."""
         match = _DATA.fullmatch(data) if isinstance(data, str) else None
         if match is None:
             return None
@@ -60,98 +104,112 @@ class ButtonData:
     @staticmethod
     def pattern(action: Action) -> re.Pattern[str]:
         """For ``CallbackQueryHandler(pattern=...)``: well-formed data of this action."""
-        return re.compile(rf"^{action.value}:{_PAIR_ID}(?::(?:{_STRENGTH}))?$")
+        return re.compile(rf"^{action.value}:{_PAIR_ID}(?::(?:{_STRENGTH}))?:{_TAG}$")
 
 
 _PAIR_ID = r"[0-9a-f]{1,32}"  # a pair id, or for MAKING_OF a job id
 _STRENGTH = "|".join(strength.value for strength in Strength)
 _ACTION = "|".join(action.value for action in Action)
-_DATA = re.compile(rf"({_ACTION}):({_PAIR_ID})(?::({_STRENGTH}))?")
+_TAG = r"[A-Za-z0-9_-]{12}"
+_DATA = re.compile(rf"({_ACTION}):({_PAIR_ID})(?::({_STRENGTH}))?:{_TAG}")
 
 
-def _button(label: str, data: ButtonData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data.encode())
+def _button(label: str, data: ButtonData, owner: Owner) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data.encode(owner))
 
 
 def _label(t: Translator, label: str, chosen: bool) -> str:
     return texts.marked(t(label)) if chosen else t(label)
 
 
-def strength_buttons(t: Translator, pair_id: str, default: Strength) -> list[InlineKeyboardButton]:
+def strength_buttons(
+    t: Translator, owner: Owner, pair_id: str, default: Strength
+) -> list[InlineKeyboardButton]:
     """Light · Medium · Strong, the user's default strength marked (see /settings)."""
     return [
         _button(
             _label(t, texts.STRENGTH_LABELS[strength], strength is default),
             ButtonData(Action.PAINT, pair_id, strength),
+            owner,
         )
         for strength in Strength
     ]
 
 
-def pair_keyboard(t: Translator, pair_id: str, default: Strength) -> InlineKeyboardMarkup:
+def pair_keyboard(
+    t: Translator, owner: Owner, pair_id: str, default: Strength
+) -> InlineKeyboardMarkup:
     """Under the pair preview: Light · Medium · Strong, then Swap and Cancel."""
     return InlineKeyboardMarkup(
         [
-            strength_buttons(t, pair_id, default),
+            strength_buttons(t, owner, pair_id, default),
             [
-                _button(t(texts.SWAP_BUTTON), ButtonData(Action.SWAP, pair_id)),
-                _button(t(texts.DROP_BUTTON), ButtonData(Action.DROP, pair_id)),
+                _button(t(texts.SWAP_BUTTON), ButtonData(Action.SWAP, pair_id), owner),
+                _button(t(texts.DROP_BUTTON), ButtonData(Action.DROP, pair_id), owner),
             ],
         ]
     )
 
 
-def retry_keyboard(t: Translator, pair_id: str, default: Strength) -> InlineKeyboardMarkup:
+def retry_keyboard(
+    t: Translator, owner: Owner, pair_id: str, default: Strength
+) -> InlineKeyboardMarkup:
     """After a failure: the strengths again."""
-    return InlineKeyboardMarkup([strength_buttons(t, pair_id, default)])
+    return InlineKeyboardMarkup([strength_buttons(t, owner, pair_id, default)])
 
 
-def progress_keyboard(t: Translator, pair_id: str) -> InlineKeyboardMarkup:
+def progress_keyboard(t: Translator, owner: Owner, pair_id: str) -> InlineKeyboardMarkup:
     """Under the progress message: stop this job."""
-    stop = _button(t(texts.STOP_BUTTON), ButtonData(Action.STOP, pair_id))
+    stop = _button(t(texts.STOP_BUTTON), ButtonData(Action.STOP, pair_id), owner)
     return InlineKeyboardMarkup([[stop]])
 
 
 def result_keyboard(
-    t: Translator, pair_id: str, strength: Strength, film_of_job: str | None = None
+    t: Translator,
+    owner: Owner,
+    pair_id: str,
+    strength: Strength,
+    film_of_job: str | None = None,
 ) -> InlineKeyboardMarkup:
     """Under the result: the same pair lighter or stronger (where there is room), or a new
     pair; and the making-of, when the run left a film."""
     row = []
     if strength.lighter() is not strength:
         label = t(texts.LIGHTER_BUTTON)
-        row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.lighter())))
+        row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.lighter()), owner))
     if strength.stronger() is not strength:
         label = t(texts.STRONGER_BUTTON)
-        row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.stronger())))
-    row.append(_button(t(texts.NEW_PAIR_BUTTON), ButtonData(Action.NEW_PAIR, pair_id)))
+        row.append(_button(label, ButtonData(Action.PAINT, pair_id, strength.stronger()), owner))
+    row.append(_button(t(texts.NEW_PAIR_BUTTON), ButtonData(Action.NEW_PAIR, pair_id), owner))
     rows = [row]
     if film_of_job is not None:
         film = ButtonData(Action.MAKING_OF, film_of_job)
-        rows.append([_button(t(texts.MAKING_OF_BUTTON), film)])
+        rows.append([_button(t(texts.MAKING_OF_BUTTON), film, owner)])
     return InlineKeyboardMarkup(rows)
 
 
-def content_keyboard(t: Translator) -> InlineKeyboardMarkup:
+def content_keyboard(t: Translator, owner: Owner) -> InlineKeyboardMarkup:
     """Under "Got the content photo": the gallery, for people with no painting at hand."""
-    gallery = _button(t(texts.GALLERY_BUTTON), _indexed(Action.GALLERY, 0))
+    gallery = _button(t(texts.GALLERY_BUTTON), _indexed(Action.GALLERY, 0), owner)
     return InlineKeyboardMarkup([[gallery]])
 
 
-def gallery_keyboard(t: Translator, index: int, count: int) -> InlineKeyboardMarkup:
+def gallery_keyboard(t: Translator, owner: Owner, index: int, count: int) -> InlineKeyboardMarkup:
     """Under a painting of the gallery: ◀ ▶ to browse (round and round), and "Use this one"."""
     return InlineKeyboardMarkup(
         [
             [
-                _button(texts.PREVIOUS_BUTTON, _indexed(Action.GALLERY, (index - 1) % count)),
-                _button(texts.NEXT_BUTTON, _indexed(Action.GALLERY, (index + 1) % count)),
+                _button(
+                    texts.PREVIOUS_BUTTON, _indexed(Action.GALLERY, (index - 1) % count), owner
+                ),
+                _button(texts.NEXT_BUTTON, _indexed(Action.GALLERY, (index + 1) % count), owner),
             ],
-            [_button(t(texts.USE_PAINTING_BUTTON), _indexed(Action.USE_PAINTING, index))],
+            [_button(t(texts.USE_PAINTING_BUTTON), _indexed(Action.USE_PAINTING, index), owner)],
         ]
     )
 
 
-def language_keyboard(current: str) -> InlineKeyboardMarkup:
+def language_keyboard(owner: Owner, current: str) -> InlineKeyboardMarkup:
     """/language: each language under its own name, the one spoken now marked."""
     return InlineKeyboardMarkup(
         [
@@ -159,6 +217,7 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
                 _button(
                     texts.marked(name) if code == current else name,
                     _indexed(Action.LANGUAGE, index),
+                    owner,
                 )
                 for index, (code, name) in enumerate(LANGUAGES.items())
             ]
@@ -178,7 +237,7 @@ CHOICES: list[Choice] = [*Size, False, True, *Strength]
 
 
 def settings_keyboard(
-    t: Translator, chosen: Preferences, sides: dict[Size, int]
+    t: Translator, owner: Owner, chosen: Preferences, sides: dict[Size, int]
 ) -> InlineKeyboardMarkup:
     """/settings: a row for the size, one for the colours, one for the default strength;
     the current choice in each marked."""
@@ -187,7 +246,7 @@ def settings_keyboard(
         # By identity: Size.MEDIUM == Strength.MEDIUM as strings, and False == 0.
         index = next(i for i, known in enumerate(CHOICES) if known is choice)
         shown = texts.marked(label) if is_chosen(chosen, choice) else label
-        return _button(shown, _indexed(Action.SETTING, index))
+        return _button(shown, _indexed(Action.SETTING, index), owner)
 
     return InlineKeyboardMarkup(
         [

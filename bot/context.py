@@ -23,6 +23,7 @@ class BotData:
     """What all handlers share. PTB creates it empty; ``build_application`` fills it in."""
 
     settings: Settings
+    button_key: bytes  # seals the buttons for their owners (see bot.buttons)
     queue: JobQueue
     sessions: SessionStore
     gallery: Gallery
@@ -33,6 +34,7 @@ class BotData:
     throttle: ChatThrottle
     followers: set[asyncio.Task[None]]  # one per job being shown: cancelled on a stop
     following: set[str]  # the ids of the jobs those tasks follow
+    set_aside: set[str]  # jobs whose record is malformed: logged once, never followed
     holder: str  # this process's name on the jobs it claims (replicas share a queue)
     chores: list[asyncio.Task[None]]  # the session sweep, the metrics watcher
     stopping: bool = False  # set while the application stops

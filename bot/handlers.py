@@ -15,7 +15,7 @@ import functools
 import logging
 import math
 import statistics
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,17 +28,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, filters
 
-from jobqueue import AlreadyQueued, JobState, QueueFull
+from jobqueue import AlreadyQueued, JobState, QueueFull, QueueUnavailable
 
 from . import buttons, i18n, jobs, media, texts
-from .buttons import ButtonData
+from .buttons import ButtonData, Owner
 from .context import Context, Handler
 from .i18n import Translator
 from .preferences import Preferences, output_sides, with_choice
 from .progress import Target
+from .retry import brief, is_passing
 from .sessions import Session, Stage
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ async def stats(update: Update, context: Context) -> None:
     """For admins: the queue, today's jobs and the disk. Others never learn it exists."""
     user = update.effective_user
     settings = context.bot_data.settings
-    if user is None or not settings.admin(user.id, user.username):
+    if user is None or not settings.admin(user.id):
         await _reply(update, _t(update, context)(texts.UNKNOWN_COMMAND))
         return
     data = context.bot_data
@@ -133,12 +134,27 @@ def gate(addressed: filters.BaseFilter) -> Handler:
             return
         sorry = i18n.pick(None, user.language_code)(texts.NOT_ALLOWED)  # keeps nothing of theirs
         if update.callback_query is not None:
-            await update.callback_query.answer(sorry, show_alert=True)
+            await _answer(update.callback_query, sorry, alert=True)
         elif update.message is not None and addressed.check_update(update):
             await update.message.reply_text(sorry)
         raise ApplicationHandlerStop
 
     return turn_away
+
+
+async def check_seal(update: Update, context: Context) -> None:
+    """Before any button handler: a press on a button made for someone else (another
+    member's panel in a group, or data a modified client made up) is refused here."""
+    query = update.callback_query
+    assert query is not None
+    if ButtonData.decode(query.data) is None:
+        return  # not a button of ours at all: ``unknown_button`` answers it
+    if _owner(update, context).owns(str(query.data)):
+        return
+    user = update.effective_user
+    logger.info("Refused a press by user %s on a button sealed for someone else", user and user.id)
+    await _answer(query, _t(update, context)(texts.NOT_YOUR_BUTTON), alert=True)
+    raise ApplicationHandlerStop
 
 
 # ---- pictures -------------------------------------------------------------------------------
@@ -163,7 +179,7 @@ async def receive_image(update: Update, context: Context) -> None:
     had_style = session.stage is Stage.READY
     if session.add(picture) is Stage.NEED_STYLE:
         await _message(update).reply_text(
-            t(texts.GOT_CONTENT), reply_markup=buttons.content_keyboard(t)
+            t(texts.GOT_CONTENT), reply_markup=buttons.content_keyboard(t, _owner(update, context))
         )
     else:
         caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
@@ -174,7 +190,7 @@ def _picture_refusal(update: Update, context: Context, t: Translator) -> str | N
     """Why this picture is not taken: the sender's rate, or a full disk (admins are exempt)."""
     data, user = context.bot_data, update.effective_user
     assert user is not None
-    if data.settings.admin(user.id, user.username):
+    if data.settings.admin(user.id):
         return None
     wait = data.limits.take_picture(user.id)
     if wait is not None:
@@ -220,7 +236,7 @@ def on_current_pair(handler: PressHandler) -> Handler:
         query, button = _button(update)
         session = _session(update, context)
         if not session.owns(button.pair_id):
-            await query.answer(_t(update, context)(texts.STALE_BUTTON))
+            await _answer(query, _t(update, context)(texts.STALE_BUTTON))
             return
         await handler(Press(update, query, button, session), context)
 
@@ -233,16 +249,13 @@ async def paint(press: Press, context: Context) -> None:
     query, button, session = press.query, press.button, press.session
     assert button.strength is not None, "PAINT buttons always carry a strength"
     data, t = context.bot_data, _t(press.update, context)
-    if data.queue.unavailable is not None:
-        await query.answer(t(texts.PAINTING_UNAVAILABLE), show_alert=True)
-        return
     user = press.update.effective_user
     assert user is not None
-    exempt = data.settings.admin(user.id, user.username)
+    exempt = data.settings.admin(user.id)
     wait = None if exempt else data.limits.job_refusal(user.id)
     if wait is not None:
         limit = data.settings.jobs_per_user_per_day
-        await query.answer(texts.daily_quota(t, limit, wait), show_alert=True)
+        await _answer(query, texts.daily_quota(t, limit, wait), alert=True)
         return
     target = _target(press.update, session)
     chosen = data.sessions.preferences(user.id)
@@ -253,28 +266,34 @@ async def paint(press: Press, context: Context) -> None:
     except AlreadyQueued as queued:
         same_pair = queued.record.meta.get("pair_id") == button.pair_id
         if same_pair:
-            await query.answer(t(texts.ALREADY_THIS_PAIR))  # e.g. a double press
+            await _answer(query, t(texts.ALREADY_THIS_PAIR))  # e.g. a double press
         else:
-            await query.answer(t(texts.ALREADY_ANOTHER), show_alert=True)
+            await _answer(query, t(texts.ALREADY_ANOTHER), alert=True)
         return
     except QueueFull:
-        await query.answer(t(texts.BUSY), show_alert=True)
+        await _answer(query, t(texts.BUSY), alert=True)
         return
-    data.limits.count_job(user.id)
-    data.following.add(job.id)  # this task follows it: the adoption chore must not
-    logger.info("Job %s queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
-    await query.answer(t(texts.QUEUED_NOTE))
+    except QueueUnavailable as unavailable:  # Redis down, or the embedded painter broken
+        logger.warning("Job not queued: %s", unavailable)
+        await _answer(query, t(texts.PAINTING_UNAVAILABLE), alert=True)
+        return
+    # Followed from the moment it is queued: nothing below may stand between the job and the
+    # task that delivers it (the note on the button only informs, and may fail).
     picture = session.pair_preview_file_id or await _pair_picture(session)
-    follower = jobs.follow(context.bot, context.bot_data, job, picture)
+    data.following.add(job.id)  # before any await: the adoption chore must not take it too
+    follower = jobs.follow(context.bot, data, job, picture)
     task = context.application.create_task(follower, update=press.update, name=f"job {job.id}")
-    jobs.track(context.bot_data.followers, task)
+    jobs.track(data.followers, task)
+    data.limits.count_job(user.id)
+    logger.info("Job %s queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
+    await _answer(query, t(texts.QUEUED_NOTE))
 
 
 @on_current_pair
 async def swap(press: Press, context: Context) -> None:
     """Swap content and style, showing the new pair in place of the old one."""
     press.session.swap()
-    await press.query.answer(_t(press.update, context)(texts.SWAPPED_NOTE))
+    await _answer(press.query, _t(press.update, context)(texts.SWAPPED_NOTE))
     await _replace_pair(context, press.update, press.session)
 
 
@@ -286,9 +305,9 @@ async def drop(press: Press, context: Context) -> None:
     if job is not None and job.meta.get("pair_id") == press.button.pair_id:
         await context.bot_data.queue.cancel(job.id)
     session.clear()
-    await press.query.answer()
-    with contextlib.suppress(BadRequest):  # the message may be gone or already bare
-        await press.query.edit_message_reply_markup(reply_markup=None)
+    await _answer(press.query)
+    # The message may be gone or already bare.
+    await _inform(press.query.edit_message_reply_markup(reply_markup=None), "bare the pair")
     await _send(context, press.update, session, _t(press.update, context)(texts.PAIR_DROPPED))
 
 
@@ -298,29 +317,34 @@ async def stop(update: Update, context: Context) -> None:
     t = _t(update, context)
     job = await context.bot_data.queue.job_of(_session(update, context).owner)
     if job is None or job.meta.get("pair_id") != button.pair_id:
-        await query.answer(t(texts.NOTHING_TO_STOP))
+        await _answer(query, t(texts.NOTHING_TO_STOP))
         return
     await context.bot_data.queue.cancel(job.id)
-    await query.answer(t(texts.STOPPING_NOTE))
+    await _answer(query, t(texts.STOPPING_NOTE))
 
 
 @on_current_pair
 async def new_pair(press: Press, context: Context) -> None:
     """Start over from a result: forget the pair and ask for a new photo."""
     press.session.clear()
-    await press.query.answer()
+    await _answer(press.query)
     await _send(context, press.update, press.session, _t(press.update, context)(texts.NEW_PAIR))
 
 
 async def making_of(update: Update, context: Context) -> None:
     """Send the film of a result's run, as an animation, under the result."""
     query, button = _button(update)
-    t = _t(update, context)
-    film = await context.bot_data.queue.making_of(button.pair_id)
-    if film is None:
-        await query.answer(t(texts.MAKING_OF_GONE), show_alert=True)
+    t, queue = _t(update, context), context.bot_data.queue
+    job = await queue.get(button.pair_id)
+    # The seal already binds the button to its owner; the queue's record must agree too.
+    if job is None or job.owner != _session(update, context).owner:
+        await _answer(query, t(texts.MAKING_OF_GONE), alert=True)
         return
-    await query.answer()
+    film = await queue.making_of(job.id)
+    if film is None:
+        await _answer(query, t(texts.MAKING_OF_GONE), alert=True)
+        return
+    await _answer(query)
     message = query.message
     reply = (
         ReplyParameters(message.message_id, allow_sending_without_reply=True)
@@ -335,6 +359,7 @@ async def making_of(update: Update, context: Context) -> None:
         filename="making-of.gif",
         reply_parameters=reply,
     )
+    logger.info("Sent the making-of of job %s", job.id)
 
 
 # ---- the gallery ------------------------------------------------------------------------------
@@ -350,7 +375,7 @@ async def browse(update: Update, context: Context) -> None:
     query, button = _button(update)
     gallery = context.bot_data.gallery
     index = int(button.pair_id, 16) % len(gallery)
-    await query.answer()
+    await _answer(query)
     message = query.message
     if not isinstance(message, Message) or not message.photo:  # the "Got your photo" text
         await _send_painting(context, update, index)
@@ -359,10 +384,11 @@ async def browse(update: Update, context: Context) -> None:
     photo = InputMediaPhoto(gallery.photo(painting), caption=_painting_caption(t, context, index))
     try:
         edited = await message.edit_media(
-            photo, reply_markup=buttons.gallery_keyboard(t, index, len(gallery))
+            photo,
+            reply_markup=buttons.gallery_keyboard(t, _owner(update, context), index, len(gallery)),
         )
-    except BadRequest as error:
-        logger.info("Could not show the next painting in place (%s)", error.message)
+    except (BadRequest, NetworkError) as error:
+        logger.info("Could not show the next painting in place (%s)", brief(error))
         await _send_painting(context, update, index)
         return
     if isinstance(edited, Message) and edited.photo:
@@ -372,14 +398,17 @@ async def browse(update: Update, context: Context) -> None:
 async def use_painting(update: Update, context: Context) -> None:
     """ "Use this one": the painting becomes the style, exactly as a sent style image would."""
     query, button = _button(update)
-    session = _session(update, context)
+    session, t = _session(update, context), _t(update, context)
+    refusal = _picture_refusal(update, context, t)  # a chosen painting counts as a sent one
+    if refusal is not None:
+        await _answer(query, refusal, alert=True)
+        return
     gallery = context.bot_data.gallery
     painting = gallery[int(button.pair_id, 16)]
     data = await asyncio.to_thread(painting.path.read_bytes)
     picture = await media.store_picture(data, session.new_file(painting.path.suffix))
     had_style = session.style is not None
-    t = _t(update, context)
-    await query.answer(t(texts.PAINTING_CHOSEN_NOTE))
+    await _answer(query, t(texts.PAINTING_CHOSEN_NOTE))
     if session.choose_style(picture) is Stage.NEED_CONTENT:
         await _send(context, update, session, t(texts.PAINTING_KEPT))
         return
@@ -396,7 +425,7 @@ async def _send_painting(context: Context, update: Update, index: int) -> None:
         target.chat_id,
         gallery.photo(painting),
         caption=_painting_caption(t, context, index),
-        reply_markup=buttons.gallery_keyboard(t, index, len(gallery)),
+        reply_markup=buttons.gallery_keyboard(t, _owner(update, context), index, len(gallery)),
         reply_parameters=target.reply_parameters,
     )
     if sent.photo:
@@ -419,7 +448,8 @@ async def language(update: Update, context: Context) -> None:
     """/language: the languages as buttons, the one spoken now marked."""
     t = _t(update, context)
     await _message(update).reply_text(
-        t(texts.LANGUAGE_PROMPT), reply_markup=buttons.language_keyboard(t.language)
+        t(texts.LANGUAGE_PROMPT),
+        reply_markup=buttons.language_keyboard(_owner(update, context), t.language),
     )
 
 
@@ -430,16 +460,15 @@ async def choose_language(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     if code is None:
-        await query.answer(_t(update, context)(texts.UNKNOWN_BUTTON))
+        await _answer(query, _t(update, context)(texts.UNKNOWN_BUTTON))
         return
     store = context.bot_data.sessions
     store.choose(user.id, dataclasses.replace(store.preferences(user.id), language=code))
-    await query.answer()
+    await _answer(query)
     t = i18n.translator(code)
-    with contextlib.suppress(BadRequest):  # "not modified": the same language twice
-        await query.edit_message_text(
-            t(texts.LANGUAGE_CHOSEN), reply_markup=buttons.language_keyboard(code)
-        )
+    keyboard = buttons.language_keyboard(_owner(update, context), code)
+    chosen = query.edit_message_text(t(texts.LANGUAGE_CHOSEN), reply_markup=keyboard)
+    await _inform(chosen, "mark the language chosen")
 
 
 async def settings(update: Update, context: Context) -> None:
@@ -456,35 +485,42 @@ async def change_setting(update: Update, context: Context) -> None:
     assert user is not None
     t = _t(update, context)
     if change is None:
-        await query.answer(t(texts.UNKNOWN_BUTTON))
+        await _answer(query, t(texts.UNKNOWN_BUTTON))
         return
     store = context.bot_data.sessions
     store.choose(user.id, with_choice(store.preferences(user.id), change))
-    await query.answer(t(texts.SETTING_SAVED))
+    await _answer(query, t(texts.SETTING_SAVED))
     text, keyboard = _settings_view(update, context)
-    with contextlib.suppress(BadRequest):  # "not modified": the setting it already had
-        await query.edit_message_text(text, reply_markup=keyboard)
+    await _inform(query.edit_message_text(text, reply_markup=keyboard), "show the settings")
 
 
 def _settings_view(update: Update, context: Context) -> tuple[str, InlineKeyboardMarkup]:
     t, chosen = _t(update, context), _chosen(update, context)
     sides = output_sides(context.bot_data.settings)
     text = texts.settings(t, chosen.size, sides[chosen.size], chosen.keep_colours, chosen.strength)
-    return text, buttons.settings_keyboard(t, chosen, sides)
+    return text, buttons.settings_keyboard(t, _owner(update, context), chosen, sides)
 
 
 async def unknown_button(update: Update, context: Context) -> None:
     """Answer a button whose data this bot did not make (or no longer understands)."""
     assert update.callback_query is not None
-    await update.callback_query.answer(_t(update, context)(texts.UNKNOWN_BUTTON))
+    await _answer(update.callback_query, _t(update, context)(texts.UNKNOWN_BUTTON))
 
 
 # ---- errors ---------------------------------------------------------------------------------
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log the error first; then, if a user was involved, tell them in plain words."""
-    logger.error("Exception while handling an update", exc_info=context.error)
+    """Log the error first; then, if a user was involved, tell them in plain words.
+
+    Trouble that passes by itself (Telegram unreachable, a flood limit: polling meets it
+    on every try during an outage, and a reply meets it once its retries are spent) is one
+    WARNING line; anything else is a bug worth its traceback."""
+    error = context.error
+    if error is not None and is_passing(error):
+        logger.warning("Telegram could not be reached: %s", brief(error))
+    else:
+        logger.error("Exception while handling an update", exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
@@ -494,8 +530,7 @@ async def on_error(update: object, context: Context) -> None:
     with contextlib.suppress(TelegramError):
         await context.bot.send_message(update.effective_chat.id, sorry)
     if update.callback_query is not None:  # stop the button's spinner, if still unanswered
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer()
+        await _answer(update.callback_query)
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -525,6 +560,34 @@ def _chosen(update: Update, context: Context) -> Preferences:
 def _message(update: Update) -> Message:
     assert update.effective_message is not None
     return update.effective_message
+
+
+def _owner(update: Update, context: Context) -> Owner:
+    """The sender or presser, as the owner of the keyboards made for them."""
+    user = update.effective_user
+    assert user is not None, "the handlers' filters guarantee a user"
+    return Owner(user.id, context.bot_data.button_key)
+
+
+async def _answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a press. It only informs (and Telegram forgets a press after a few seconds),
+    so a failure is one log line and never stops the work the press asked for."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as error:
+        logger.warning("Could not answer a button press: %s", brief(error))
+
+
+async def _inform(call: Awaitable[object], what: str) -> None:
+    """An edit that only shows what was already done (a panel's new marks, a pair's buttons
+    taken away): a refusal ("not modified", a message gone) or passing trouble is a log
+    line, not an error for the user."""
+    try:
+        await call
+    except BadRequest as error:
+        logger.info("Could not %s: %s", what, brief(error))
+    except TelegramError as error:
+        logger.warning("Could not %s: %s", what, brief(error))
 
 
 def _button(update: Update) -> tuple[CallbackQuery, ButtonData]:
@@ -572,7 +635,7 @@ async def _show_pair(context: Context, update: Update, session: Session, caption
         target.chat_id,
         await _pair_picture(session),
         caption=t(caption),
-        reply_markup=buttons.pair_keyboard(t, session.pair_id, default),
+        reply_markup=buttons.pair_keyboard(t, _owner(update, context), session.pair_id, default),
         reply_parameters=target.reply_parameters,
     )
     session.remember_preview(sent.photo[-1].file_id if sent.photo else None)
@@ -585,10 +648,13 @@ async def _replace_pair(context: Context, update: Update, session: Session) -> N
     photo = InputMediaPhoto(await _pair_picture(session), caption=t(texts.PAIR_SWAPPED))
     try:
         edited = await update.callback_query.edit_message_media(
-            photo, reply_markup=buttons.pair_keyboard(t, session.pair_id, default)
+            photo,
+            reply_markup=buttons.pair_keyboard(
+                t, _owner(update, context), session.pair_id, default
+            ),
         )
-    except BadRequest as error:
-        logger.info("Could not edit the pair in place (%s); sending it again", error.message)
+    except (BadRequest, NetworkError) as error:
+        logger.info("Could not edit the pair in place (%s); sending it again", brief(error))
         await _show_pair(context, update, session, texts.PAIR_SWAPPED)
         return
     if isinstance(edited, Message) and edited.photo:

@@ -23,6 +23,8 @@ from telegram import Bot, Message
 from engine.options import Strength
 from jobqueue import (
     FAILURE_MESSAGE,
+    NO_PAINTER_CODE,
+    NO_PAINTER_GIVE_UP_SECONDS,
     Cancelled,
     Failed,
     Finished,
@@ -75,14 +77,38 @@ class Ticket:
     def target(self) -> Target:
         return Target(self.chat_id, self.reply_to)
 
+    def owner(self, data: BotData) -> buttons.Owner:
+        """The job's user, for whom its buttons are sealed."""
+        return buttons.Owner(self.user_id, data.button_key)
+
     @classmethod
     def of(cls, record: JobRecord) -> Ticket | None:
-        """The ticket on ``record``, or None for a job some other submitter made."""
-        names = {field.name for field in dataclasses.fields(cls)}
-        try:
-            return cls(**{k: v for k, v in record.meta.items() if k in names})
-        except TypeError:
+        """The ticket on ``record``, or None for a job some other submitter made; raises
+        ``ValueError`` for a ticket that is not what this bot writes."""
+        meta = record.meta
+        if not isinstance(meta, dict) or "chat_id" not in meta:
             return None
+        fields = {field.name for field in dataclasses.fields(cls)}
+        try:
+            ticket = cls(**{k: v for k, v in meta.items() if k in fields})
+        except TypeError as error:  # a field missing
+            raise ValueError(f"malformed ticket: {error}") from None
+        for name, kind in _TICKET_TYPES.items():
+            if not isinstance(getattr(ticket, name), kind):
+                raise ValueError(f"malformed ticket: {name} is {getattr(ticket, name)!r}")
+        return ticket
+
+
+#: What each field of a ticket must hold (its annotations are strings here).
+_TICKET_TYPES: dict[str, type | tuple[type, ...]] = {
+    "chat_id": int,
+    "user_id": int,
+    "pair_id": str,
+    "reply_to": (int, type(None)),
+    "progress_message_id": (int, type(None)),
+    "photo_sent": bool,
+    "language": str,
+}
 
 
 async def submit(
@@ -160,7 +186,7 @@ async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | byt
         ticket.target,
         data.throttle,
         t=t,
-        markup=buttons.progress_keyboard(t, ticket.pair_id),
+        markup=buttons.progress_keyboard(t, ticket.owner(data), ticket.pair_id),
         preview_interval=data.settings.preview_interval,
     )
 
@@ -190,7 +216,7 @@ async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | byt
             await deliver(bot, data, record, ticket, result)
         case Failed() as failed:
             default = data.sessions.preferences(ticket.user_id).strength
-            keyboard = buttons.retry_keyboard(t, ticket.pair_id, default)
+            keyboard = buttons.retry_keyboard(t, ticket.owner(data), ticket.pair_id, default)
             failure = t(texts.FAILED).format(reason=why(t, failed))
             await close(failure, keyboard, give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
         case Cancelled():
@@ -199,8 +225,14 @@ async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | byt
 
 
 def why(t: Translator, failed: Failed) -> str:
-    """Why a job failed, in the user's language: the engine's objection to a picture (its
-    code), the queue's apology, or else whatever a painter said (in English)."""
+    """Why a job failed, in the user's language: no painter came for too long, the engine's
+    objection to a picture (its code), the queue's apology, or else whatever a painter said
+    (in English)."""
+    if failed.code == NO_PAINTER_CODE:
+        waited = failed.params.get("seconds", NO_PAINTER_GIVE_UP_SECONDS)
+        if not isinstance(waited, int | float):
+            waited = NO_PAINTER_GIVE_UP_SECONDS
+        return t(texts.NO_PAINTER_GAVE_UP).format(wait=texts.duration(t, waited))
     if failed.code is not None:
         return texts.image_problem(t, failed.code, failed.params)
     if failed.reason == FAILURE_MESSAGE:
@@ -267,7 +299,11 @@ async def deliver(
             filename=f"stylized-{strength.value}.png",
             caption=t(texts.RESULT_FILE),
             reply_markup=buttons.result_keyboard(
-                t, ticket.pair_id, strength, record.id if result.making_of else None
+                t,
+                ticket.owner(data),
+                ticket.pair_id,
+                strength,
+                record.id if result.making_of else None,
             ),
             reply_parameters=reply,
         )
@@ -287,16 +323,28 @@ async def adopt(data: BotData, spawn: Spawn, bot: Bot) -> int:
     that stopped. Its progress message goes on, its result is delivered. Returns how many."""
     count = 0
     for record in await data.queue.unfinished():
-        ticket = Ticket.of(record)
-        if record.id in data.following or ticket is None:
+        if record.id in data.following or record.id in data.set_aside:
             continue
-        # Stopped before its progress message was out: a new one, of the pair if still known.
-        session = data.sessions.peek(ticket.chat_id, ticket.user_id)
-        known = session.owns(ticket.pair_id) and session.pair_preview_file_id
-        picture = session.pair_preview_file_id if known else None
+        try:
+            ticket = Ticket.of(record)
+            picture = None if ticket is None else _opening_picture(data, ticket)
+        except Exception:  # one malformed record must not stop the others' delivery
+            logger.exception("Job %s has a malformed record; set aside, not followed", record.id)
+            data.set_aside.add(record.id)
+            continue
+        if ticket is None:
+            continue  # another submitter's job
         data.following.add(record.id)  # before any await: the next round must not take it too
         track(data.followers, spawn(follow(bot, data, record, picture), f"job {record.id}"))
         count += 1
     if count:
         logger.info("Picked up %d job(s) nobody was reporting", count)
     return count
+
+
+def _opening_picture(data: BotData, ticket: Ticket) -> str | None:
+    """For a job stopped before its progress message was out: the pair to open a new one
+    with, if the pair is still known."""
+    session = data.sessions.peek(ticket.chat_id, ticket.user_id)
+    known = session.owns(ticket.pair_id) and session.pair_preview_file_id
+    return session.pair_preview_file_id if known else None

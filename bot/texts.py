@@ -184,6 +184,7 @@ ALREADY_ANOTHER = N_(
 BUSY = N_("I'm busy right now: too many pictures are waiting. Please try again in a few minutes.")
 STALE_BUTTON = N_("This button belongs to an earlier pair of pictures; it does nothing now.")
 UNKNOWN_BUTTON = N_("This button no longer works.")
+NOT_YOUR_BUTTON = N_("This button is someone else's; it works only for the person it was shown to.")
 SWAPPED_NOTE = N_("Swapped.")
 STOPPING_NOTE = N_("Stopping…")
 NOTHING_TO_STOP = N_("There is nothing of yours to stop here.")
@@ -389,3 +390,13 @@ def stats(
         f"Job time: {times}\n"
         f"DATA_DIR: {disk_mb:.1f} MB"
     )
+
+
+# ---- no painter online (the Redis queue, while every stylebot-worker is away) --------------
+
+#: Under the queue position while no painter is online: the job waits, nothing is lost.
+NO_PAINTER_YET = N_("No painter is online yet: your picture starts as soon as one is.")
+#: Why a job ended after ``jobqueue.NO_PAINTER_GIVE_UP_SECONDS`` without any painter.
+NO_PAINTER_GAVE_UP = N_(
+    "No painter came online for {wait}, so I stopped waiting. Please try again in a while."
+)

@@ -16,13 +16,14 @@ import pytest
 from PIL import Image
 
 import engine.painter
-from bot import texts
+from bot import buttons, texts
 from bot.context import BotApplication
 from engine import Progress, Result, StyleOptions, stylize
 from tests.botapi import BotApiServer, BotMessage, Sent
 
 ALICE, BOB, CAROL, DAVE = 1001, 1002, 1003, 1004
 GROUP = -1002003
+BOT_TOKEN = "123456:TEST-token-for-tests"
 
 #: ``async with start_bot(queue=None, **settings) as app``: the bot on the test server.
 StartBot = Callable[..., contextlib.AbstractAsyncContextManager[BotApplication]]
@@ -39,6 +40,13 @@ class SendPair(Protocol):
         *,
         group: int | None = None,
     ) -> Awaitable[BotMessage]: ...
+
+
+def sealed(user_id: int, data: str) -> str:
+    """Callback data ``action:id[:strength]`` sealed for ``user_id`` as the bot seals it:
+    what only the bot can make (the tests know its token, an attacker does not)."""
+    owner = buttons.Owner(user_id, buttons.button_key(BOT_TOKEN))
+    return f"{data}:{owner.tag(data)}"
 
 
 def labels(message: BotMessage) -> list[str]:

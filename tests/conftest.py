@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot import texts
 from bot.app import build_application
@@ -16,7 +18,7 @@ from bot.context import BotApplication
 from bot.settings import Secret, Settings
 from jobqueue import JobQueue
 from tests.botapi import BotApiServer, BotMessage
-from tests.chat import SendPair, StartBot, in_group
+from tests.chat import BOT_TOKEN, SendPair, StartBot, in_group
 from tests.pictures import encode, gradient, stripes
 
 pytest_plugins = ["tests.redis_server"]  # ``redis_url``: a real redis-server per test
@@ -24,8 +26,6 @@ pytest_plugins = ["tests.redis_server"]  # ``redis_url``: a real redis-server pe
 # ============================================================================================
 # Bot fixtures: the real Application, polling a fake Bot API server on 127.0.0.1
 # ============================================================================================
-
-BOT_TOKEN = "123456:TEST-token-for-tests"
 
 #: The engine at its smallest: a job takes seconds on two shared CPU cores.
 TINY_ENGINE: dict[str, Any] = {
@@ -72,7 +72,10 @@ async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
         async with application:
             await application.post_init(application)
             await application.updater.start_polling(
-                poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+                poll_interval=0,
+                timeout=1,
+                allowed_updates=Update.ALL_TYPES,
+                error_callback=functools.partial(_polling_failed, application),
             )
             await application.start()
             try:
@@ -82,6 +85,11 @@ async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
                 await application.stop()
     finally:
         await application.post_shutdown(application)
+
+
+def _polling_failed(application: BotApplication, error: TelegramError) -> None:
+    """As ``run_polling`` does: a failed getUpdates goes to the application's error handler."""
+    application.create_task(application.process_error(error=error, update=None))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from tests.painters import FakePainter
 from tests.pictures import encode, gradient
 
 PAIR = "0123456789ab"
+ALICE_KEYS = buttons.Owner(1001, buttons.button_key("123456:TEST-token"))
 
 
 @pytest.mark.parametrize(
@@ -34,24 +35,49 @@ PAIR = "0123456789ab"
     ],
 )
 def test_button_data_round_trips_and_fits_telegram(data: ButtonData):
-    encoded = data.encode()
+    encoded = data.encode(ALICE_KEYS)
     assert ButtonData.decode(encoded) == data
     assert len(encoded.encode()) <= 64
+    longest = ButtonData(Action.PAINT, "f" * 32, Strength.MEDIUM).encode(ALICE_KEYS)
+    assert len(longest.encode()) <= 64, "a 32-digit job or pair id with a strength fits"
     assert ButtonData.pattern(data.action).match(encoded)
     others = [action for action in Action if action is not data.action]
     assert not any(ButtonData.pattern(action).match(encoded) for action in others)
 
 
 @pytest.mark.parametrize(
-    "data", [None, "", "paint", f"paint:{PAIR}", f"swap:{PAIR}:light", "paint:XYZ:light", "x:y"]
+    "data",
+    [
+        None,
+        "",
+        "paint",
+        f"paint:{PAIR}",
+        f"swap:{PAIR}:light",
+        "paint:XYZ:light",
+        "x:y",
+        f"swap:{PAIR}",  # unsealed, as before buttons were sealed
+        f"paint:{PAIR}:light:short",
+    ],
 )
 def test_button_data_this_bot_never_made_is_refused(data: object):
     assert ButtonData.decode(data) is None
 
 
+def test_a_button_is_sealed_for_its_owner_only():
+    data = ButtonData(Action.MAKING_OF, "7").encode(ALICE_KEYS)
+    bob = buttons.Owner(1002, ALICE_KEYS.key)
+    assert ALICE_KEYS.owns(data)
+    assert not bob.owns(data), "another user's press"
+    assert not ALICE_KEYS.owns(ButtonData(Action.MAKING_OF, "7").encode(bob))
+    retargeted = data.replace("film:7:", "film:8:")  # the tag of job 7 on job 8
+    assert ButtonData.decode(retargeted) is not None and not ALICE_KEYS.owns(retargeted)
+    other_bot = buttons.Owner(1001, buttons.button_key("654321:another-token"))
+    assert not other_bot.owns(data), "the key comes from the bot's token"
+
+
 def test_result_buttons_offer_only_a_step_that_exists():
     def labels(strength: Strength) -> list[str]:
-        keyboard = buttons.result_keyboard(ENGLISH, PAIR, strength).inline_keyboard
+        keyboard = buttons.result_keyboard(ENGLISH, ALICE_KEYS, PAIR, strength).inline_keyboard
         return [button.text for row in keyboard for button in row]
 
     assert labels(Strength.LIGHT) == [texts.STRONGER_BUTTON, texts.NEW_PAIR_BUTTON]

@@ -77,7 +77,24 @@ def attachment(store: FileStore, kind: str, value: Any, uploads: Files) -> Attac
         sizes = _photo_sizes(store, data)
         return Attachment(kind, data, sizes[-1]["file_id"], sizes)
     stored = store.add("document", data, file_name=name, mime_type=mime)
-    return Attachment(kind, data, stored.file_id, stored.document_json(), name, mime)
+    media = stored.document_json()
+    if kind == "animation":  # Telegram describes an animation by its size and length too
+        media.update(_animation_shape(data))
+    return Attachment(kind, data, stored.file_id, media, name, mime)
+
+
+def _animation_shape(data: bytes) -> JSON:
+    """Width, height and whole seconds of a GIF, as an Animation object carries them."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            frames = getattr(image, "n_frames", 1)
+            milliseconds = 0
+            for index in range(frames):
+                image.seek(index)
+                milliseconds += int(image.info.get("duration", 0))
+            return {"width": image.width, "height": image.height, "duration": milliseconds // 1000}
+    except (OSError, ValueError) as error:
+        raise bad_request("ANIMATION_INVALID") from error
 
 
 def _input_file(

@@ -79,14 +79,30 @@ class BotApi:
             raise flaky
         return _METHODS[name](self.store, params, files)
 
-    def download(self, file_path: str) -> bytes | None:
-        """A file's bytes for ``base_file_url``, or None if there is no such path."""
-        with self.store.cond:
-            stored = self.store.files.by_path.get(file_path)
+    def download(self, file_path: str) -> bytes | ApiError | None:
+        """A file's bytes for ``base_file_url``, None if there is no such path, or the error
+        injected or a flaky day answers. Logged as a call of the method ``download``."""
+        store = self.store
+        with store.cond:
+            stored = store.files.by_path.get(file_path)
             if stored is None:
                 return None
-            self.store.files.downloads.append(stored.file_id)
+            call = ApiCall(store.bump(), "download", {"file_path": file_path}, {})
+            store.calls.append(call)
+            faults = store.faults.get("download")
+            error = faults.pop(0) if faults else None
+            if error is None and store.flaky is not None:
+                error = store.flaky.error("download")
+            if error is not None:
+                call.status, call.description = error.code, error.description
+                return error
+            call.status = HTTPStatus.OK.value
+            store.files.downloads.append(stored.file_id)
             return stored.data
+
+    def in_outage(self) -> bool:
+        with self.store.cond:
+            return self.store.outage.now()
 
     def record_internal_error(self, trace: str) -> None:
         with self.store.cond:

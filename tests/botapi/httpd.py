@@ -29,6 +29,13 @@ _STRING_PARAMS = frozenset(
 )
 
 
+_BAD_GATEWAY_PAGE = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
 class Backend(Protocol):
     """What the HTTP layer serves."""
 
@@ -36,7 +43,9 @@ class Backend(Protocol):
 
     def call(self, method: str, params: JSON, files: Files) -> tuple[int, JSON]: ...
 
-    def download(self, file_path: str) -> bytes | None: ...
+    def download(self, file_path: str) -> bytes | ApiError | None: ...
+
+    def in_outage(self) -> bool: ...
 
     def record_internal_error(self, trace: str) -> None: ...
 
@@ -83,11 +92,16 @@ class HttpServer(ThreadingHTTPServer):
         url = urlsplit(handler.path)
         path = unquote(url.path)
         body = _read_body(handler)
+        if self.backend.in_outage():  # a proxy in front of Telegram answers, not Telegram
+            _respond(handler, HTTPStatus.BAD_GATEWAY, _BAD_GATEWAY_PAGE, "text/html")
+            return
         if path.startswith("/file/bot"):
             token, _, file_path = path.removeprefix("/file/bot").partition("/")
             data = self.backend.download(file_path) if token == self.backend.token else None
             if data is None:
                 _respond_json(handler, HTTPStatus.NOT_FOUND, not_found().payload())
+            elif isinstance(data, ApiError):
+                _respond_json(handler, data.code, data.payload())
             else:
                 _respond(handler, HTTPStatus.OK, data, "application/octet-stream")
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import random
+import time
 from collections.abc import Iterable
 from http import HTTPStatus
 
@@ -105,10 +106,28 @@ class BotApiServer(Users, Waiting):
 
     def unreliable(self, rate: float, methods: Iterable[str], *, seed: int = 0) -> None:
         """From now on fail ``rate`` of the calls of ``methods`` with a 500 or a 429
-        (``retry_after`` 1), at random but repeatably (``seed``); ``rate`` 0 ends it."""
+        (``retry_after`` 1), at random but repeatably (``seed``); ``rate`` 0 ends it. The
+        method ``download`` stands for file downloads."""
         with self._store.cond:
             names = frozenset(method.lower() for method in methods)
             self._store.flaky = Flaky(rate, names, random.Random(seed)) if rate else None
+
+    def outage(self, seconds: float, *, after_next_update: bool = False) -> None:
+        """Every call, file downloads and polls included, answered with a proxy's 502 HTML
+        page for ``seconds``: from now, or from right after the next poll that hands the bot
+        an update (so that update's answer falls in the outage)."""
+        with self._store.cond:
+            outage = self._store.outage
+            if after_next_update:
+                outage.pending = seconds
+            else:
+                outage.until = time.monotonic() + seconds
+
+    @property
+    def outage_hits(self) -> int:
+        """Calls answered with the outage's 502 page so far."""
+        with self._store.cond:
+            return self._store.outage.hits
 
     # ---- what happened -----------------------------------------------------------------------
 

@@ -37,6 +37,28 @@ class Flaky:
 
 
 @dataclass
+class Outage:
+    """Telegram unreachable behind its proxy: every call gets a 502 HTML page until ``until``
+    (monotonic). ``pending`` seconds start right after the next poll that returns updates:
+    the bot has an update in hand and cannot answer it."""
+
+    until: float = 0.0
+    pending: float | None = None
+    hits: int = 0  # calls answered with the 502 page
+
+    def now(self) -> bool:
+        """Whether this call falls in the outage (and is counted)."""
+        if time.monotonic() >= self.until:
+            return False
+        self.hits += 1
+        return True
+
+    def updates_delivered(self) -> None:
+        if self.pending is not None:
+            self.until, self.pending = time.monotonic() + self.pending, None
+
+
+@dataclass
 class Chat:
     id: int  # a private chat's id is its user's id
     type: str  # "private" | "group" | "supergroup"
@@ -85,6 +107,7 @@ class Store:
         self.calls: list[ApiCall] = []
         self.faults: dict[str, list[ApiError]] = {}  # lower-case method -> errors to answer
         self.flaky: Flaky | None = None  # random failures, for tests of resilience
+        self.outage = Outage()  # every call answered by a proxy's 502 page, for a while
         self.commands: dict[tuple[str, str], list[JSON]] = {}  # (scope, language) -> commands
         self.internal_errors: list[str] = []
         self.stopping = False

@@ -29,6 +29,8 @@ def get_updates(store: Store, p: JSON, files: Files) -> list[JSON]:
     while True:
         batch = [u for u in store.updates if not allowed or any(k in u for k in allowed)]
         if batch or store.stopping:
+            if batch:
+                store.outage.updates_delivered()
             return copy.deepcopy(batch[:limit])
         if generation != store.poll_generation:
             raise ApiError(HTTPStatus.CONFLICT, _CONFLICT)
