@@ -3,16 +3,15 @@
 Embedded (the default): SQLite and files under ``DATA_DIR``, painters in this process.
 Redis (``QUEUE_URL=redis://…``): jobs in Redis through the saq library, painters in
 ``stylebot-worker`` processes on any number of machines. Imports neither telegram nor torch.
+
+``base`` is the interface, ``model`` and ``orders`` the vocabulary, ``policy`` the rules
+both backends keep (written once: what a painter's run makes of its job, how often a job
+is tried again, how long things are kept); ``embedded/`` and ``redis/`` are the backends.
 """
 
 from .base import JobQueue, Painter, Report
 from .model import (
     FAILURE_MESSAGE,
-    JSON,
-    KEEP_ENDED_SECONDS,
-    KEEP_FILMS_SECONDS,
-    NO_PAINTER_CODE,
-    NO_PAINTER_GIVE_UP_SECONDS,
     TERMINAL,
     AlreadyQueued,
     Cancelled,
@@ -24,7 +23,7 @@ from .model import (
     JobState,
     PaintCancelled,
     Painted,
-    PictureRefused,
+    PaintRefused,
     Progressed,
     ProgressInfo,
     Queued,
@@ -36,6 +35,13 @@ from .model import (
     Started,
     current_event,
     terminal_event,
+)
+from .orders import JSON, JobOrder, Note, NoteCode, Size, Strength
+from .policy import (
+    KEEP_ENDED_SECONDS,
+    KEEP_FILMS_SECONDS,
+    NO_PAINTER_CODE,
+    NO_PAINTER_GIVE_UP_SECONDS,
 )
 
 __all__ = [
@@ -51,14 +57,17 @@ __all__ = [
     "Failed",
     "Finished",
     "JobEvent",
+    "JobOrder",
     "JobQueue",
     "JobRecord",
     "JobSpec",
     "JobState",
+    "Note",
+    "NoteCode",
     "PaintCancelled",
+    "PaintRefused",
     "Painted",
     "Painter",
-    "PictureRefused",
     "ProgressInfo",
     "Progressed",
     "QueueFull",
@@ -68,7 +77,9 @@ __all__ = [
     "Report",
     "Requeued",
     "ResultInfo",
+    "Size",
     "Started",
+    "Strength",
     "current_event",
     "terminal_event",
 ]

@@ -6,7 +6,8 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
-from .model import JSON, JobEvent, JobRecord, JobSpec, Painted, ProgressInfo, QueueStats
+from .model import JobEvent, JobRecord, JobSpec, Painted, ProgressInfo, QueueStats
+from .orders import JobOrder
 
 Report = Callable[[ProgressInfo], None]
 
@@ -15,7 +16,7 @@ class Painter(Protocol):
     """Paints one job in a worker thread.
 
     Calls ``report`` now and then, stops with ``PaintCancelled`` soon after ``cancel`` is
-    set, raises ``PictureRefused`` for a picture the user must replace; anything else it
+    set, raises ``PaintRefused`` for a picture the user must replace; anything else it
     raises is the operator's problem and reaches the user as a generic apology.
     """
 
@@ -27,7 +28,7 @@ class Painter(Protocol):
         self,
         content: bytes,
         style: bytes,
-        options: JSON,
+        order: JobOrder,
         report: Report,
         cancel: threading.Event,
     ) -> Painted: ...

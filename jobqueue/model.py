@@ -6,23 +6,8 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
-JSON = dict[str, Any]
-
-# ---- the policy both backends keep, written once ------------------------------------------
-
-#: Acknowledged jobs are kept this long (without their pictures), for the operator's figures.
-KEEP_ENDED_SECONDS = 30 * 24 * 3600
-#: A finished job's making-of film is kept this long after the job ended, for its button.
-KEEP_FILMS_SECONDS = 24 * 3600
-#: A job that waits while no painter is online is given up after this long without one:
-#: longer than a rolling restart or a slow start of the workers, short enough that its user
-#: is not left waiting on a queue nobody paints. Counted from the later of the job's
-#: submission and the last moment a painter was seen.
-NO_PAINTER_GIVE_UP_SECONDS = 15 * 60
-#: ``Failed.code`` of a job given up that way; its ``params`` hold ``{"seconds": ...}``.
-NO_PAINTER_CODE = "no_painter"
+from .orders import JSON, JobOrder, Note
 
 
 class JobState(enum.StrEnum):
@@ -40,12 +25,13 @@ class JobState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A job as submitted: the two pictures, the painter's options and the submitter's notes."""
+    """A job as submitted: the two pictures, what it asks of the painter, and the
+    submitter's own notes."""
 
     owner: str  # one active job per owner
     content: bytes = field(repr=False)
     style: bytes = field(repr=False)
-    options: JSON = field(default_factory=dict)  # for the painter, e.g. {"strength": "medium"}
+    order: JobOrder = field(default_factory=JobOrder)
     meta: JSON = field(default_factory=dict)  # the submitter's own (chat, message ids); kept
 
 
@@ -82,7 +68,7 @@ class Painted:
     width: int
     height: int
     elapsed: float
-    note: str = ""  # e.g. "made at 358 px: the GPU had no room for more"
+    note: Note | None = None  # e.g. made smaller than asked: the GPU had no room for more
     making_of: bytes | None = field(default=None, repr=False)  # a short GIF of the run
 
 
@@ -93,13 +79,26 @@ class ResultInfo:
     width: int
     height: int
     elapsed: float
-    note: str = ""
+    note: Note | None = None
     making_of: bool = False  # a film of the run is kept (for a day): see ``making_of``
 
     @classmethod
     def of(cls, painted: Painted) -> ResultInfo:
         film = painted.making_of is not None
         return cls(painted.width, painted.height, painted.elapsed, painted.note, film)
+
+    def to_json(self) -> JSON:
+        fields = asdict(self)
+        fields["note"] = self.note.to_json() if self.note is not None else None
+        return fields
+
+    @classmethod
+    def from_json(cls, data: JSON) -> ResultInfo:
+        """As ``to_json`` made it (a note from before notes were typed, a sentence, is
+        dropped: the picture's caption says its size anyway)."""
+        note = data.get("note")
+        typed = Note.from_json(note) if isinstance(note, dict) else None
+        return cls(**{**data, "note": typed})
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ class JobRecord:
     id: str
     owner: str
     state: JobState
-    options: JSON
+    order: JobOrder
     meta: JSON
     ahead: int = 0  # jobs before this one, running ones included (queued jobs only)
     no_painter: bool = False  # queued while no painter is online: it starts when one is
@@ -176,7 +175,18 @@ class Cancelled:
 
 
 JobEvent = Queued | Started | Progressed | Requeued | Finished | Failed | Cancelled
+#: How a job ended: the last event a follower sees.
+Ending = Finished | Failed | Cancelled
 TERMINAL = (Finished, Failed, Cancelled)
+
+
+def ended_state(ending: Ending) -> JobState:
+    """The state a job is in once ``ending`` ended it (``terminal_event`` the other way)."""
+    if isinstance(ending, Finished):
+        return JobState.DONE
+    if isinstance(ending, Failed):
+        return JobState.FAILED
+    return JobState.CANCELLED
 
 
 def terminal_event(record: JobRecord) -> JobEvent | None:
@@ -211,7 +221,7 @@ class PaintCancelled(Exception):
     """The painter saw the cancel event and stopped."""
 
 
-class PictureRefused(Exception):
+class PaintRefused(Exception):
     """The user's picture cannot be painted (e.g. too small); the message says why.
 
     ``code`` and ``params`` (optional) say it for a program, e.g. ``"too_small"`` and

@@ -1,4 +1,9 @@
-"""A painter without PyTorch, for tests of the queue: quick, obedient and observable."""
+"""Painters without PyTorch, for tests of the queue: quick, obedient and observable.
+
+``FakePainter`` paints on its own (inverting the photo); ``SteppedPainter`` paints one step
+each time the test allows one, so a test holds a job wherever it likes. Both refuse
+``REFUSE`` and crash on ``CRASH``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps
 
-from jobqueue import JSON, PaintCancelled, Painted, PictureRefused, ProgressInfo, Report
+from jobqueue import JSON, JobOrder, PaintCancelled, Painted, PaintRefused, ProgressInfo, Report
+from tests.pictures import encode, gradient
 
 REFUSE = b"refuse me"  # content bytes that make the painter refuse the picture (coded)
 CRASH = b"crash me"  # content bytes that make it fail like a bug would
@@ -27,17 +33,17 @@ class FakePainter:
     steps: int = 5
     step_seconds: float = 0.01
     gate: threading.Event | None = None
-    painted: list[JSON] = field(default_factory=list)  # the options of each finished job
+    painted: list[JobOrder] = field(default_factory=list)  # the order of each finished job
     started: threading.Event = field(default_factory=threading.Event)
 
     def warm_up(self) -> str:
         return "fake"
 
     def __call__(
-        self, content: bytes, style: bytes, options: JSON, report: Report, cancel: threading.Event
+        self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: threading.Event
     ) -> Painted:
         if content == REFUSE:
-            raise PictureRefused("This image is too small (16×16).", *TOO_SMALL)
+            raise PaintRefused("This image is too small (16×16).", *TOO_SMALL)
         if content == CRASH:
             raise RuntimeError("simulated bug")
         self.started.set()
@@ -57,5 +63,52 @@ class FakePainter:
             result = ImageOps.invert(image.convert("RGB"))
         out = io.BytesIO()
         result.save(out, "PNG")
-        self.painted.append(options)
+        self.painted.append(order)
         return Painted(out.getvalue(), *result.size, time.perf_counter() - began)
+
+
+#: The picture a SteppedPainter paints, 8×8.
+PNG = encode(gradient(8, 8))
+
+
+@dataclass
+class SteppedPainter:
+    """Paints one step each time the test calls ``allow``; stops when cancelled.
+
+    ``started`` is set as each run begins (a test may clear it to see the next one),
+    ``cancelled`` as a run stops on its cancel event.
+    """
+
+    steps: int = 3
+    preview_at: int = 0  # the step that sends a preview (b"jpeg-N"); 0: none
+    film: bytes | None = None  # the making-of it returns
+    gate: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    started: threading.Event = field(default_factory=threading.Event)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    painted: list[JobOrder] = field(default_factory=list)  # the order of each finished job
+    runs: int = 0
+
+    def allow(self, steps: int = 1) -> None:
+        self.gate.release(steps)
+
+    def warm_up(self) -> str:
+        return "stepped"
+
+    def __call__(
+        self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: threading.Event
+    ) -> Painted:
+        if content == REFUSE:
+            raise PaintRefused("This image is too small (16×16).", *TOO_SMALL)
+        if content == CRASH:
+            raise RuntimeError("simulated bug")
+        self.runs += 1
+        self.started.set()
+        for step in range(1, self.steps + 1):
+            while not self.gate.acquire(timeout=0.01):
+                if cancel.is_set():
+                    self.cancelled.set()
+                    raise PaintCancelled()
+            preview = f"jpeg-{step}".encode() if step == self.preview_at else None
+            report(ProgressInfo(step, self.steps, 0, 1, 0.01 * step, 0.0, preview))
+        self.painted.append(order)
+        return Painted(PNG, 8, 8, 0.05, making_of=self.film)

@@ -1,11 +1,14 @@
-"""The embedded queue (SQLite under DATA_DIR) with a painter that needs no PyTorch."""
+"""The embedded queue (SQLite under DATA_DIR) with a painter that needs no PyTorch.
+
+What every backend promises is checked in test_jobqueue_behaviour.py; here is what only the
+embedded queue does: the process that restarts (or is killed) with its painter, the purge
+that keeps DATA_DIR small, and a painter that cannot start."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import inspect
-import io
 import os
 import signal
 import subprocess
@@ -18,32 +21,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from jobqueue import (
-    FAILURE_MESSAGE,
-    JSON,
     KEEP_ENDED_SECONDS,
     KEEP_FILMS_SECONDS,
-    AlreadyQueued,
-    Cancelled,
-    Failed,
     Finished,
     JobEvent,
+    JobOrder,
     JobRecord,
     JobSpec,
     JobState,
     Painted,
-    Progressed,
-    Queued,
-    QueueFull,
     QueueUnavailable,
     Report,
     Requeued,
-    Started,
 )
 from jobqueue.embedded import DATABASE, EmbeddedQueue
-from tests.painters import CRASH, REFUSE, TOO_SMALL, FakePainter
+from tests.painters import FakePainter
 from tests.pictures import encode, gradient, stripes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def spec(owner: str = "alice", content: bytes | None = None, **meta: object) -> JobSpec:
     content = encode(gradient(48, 32)) if content is None else content
-    return JobSpec(owner, content, encode(stripes(32, 32)), {"strength": "medium"}, dict(meta))
+    return JobSpec(owner, content, encode(stripes(32, 32)), JobOrder(), dict(meta))
 
 
 async def collect(events: AsyncIterator[JobEvent], timeout: float = 10) -> list[JobEvent]:
@@ -66,116 +60,6 @@ async def first(events: AsyncIterator[JobEvent], kind: type[JobEvent]) -> JobEve
         if isinstance(event, kind):
             return event
     raise AssertionError(f"no {kind.__name__} event")
-
-
-@pytest.fixture
-async def queue(tmp_path: Path) -> AsyncIterator[EmbeddedQueue]:
-    jobs = EmbeddedQueue(tmp_path, FakePainter(), max_waiting=2)
-    await jobs.start()
-    yield jobs
-    await jobs.close()
-
-
-async def test_a_job_runs_reports_progress_and_keeps_its_result_until_acknowledged(
-    queue: EmbeddedQueue,
-):
-    record = await queue.submit(spec(chat=42))
-    assert (record.state, record.ahead, record.meta) == (JobState.QUEUED, 0, {"chat": 42})
-    events = await collect(queue.events(record.id))
-    assert isinstance(events[0], Queued | Started | Progressed)
-    steps = [e.progress.step for e in events if isinstance(e, Progressed)]
-    assert steps == sorted(steps) and steps[-1] == 5
-    finished = events[-1]
-    assert isinstance(finished, Finished) and finished.result.width == 48
-
-    png = await queue.result(record.id)
-    original = gradient(48, 32).getpixel((0, 0))
-    assert isinstance(original, tuple)
-    with Image.open(io.BytesIO(png)) as picture:  # the fake painter inverts the photo
-        assert picture.getpixel((0, 0)) == tuple(255 - v for v in original)
-    assert [r.id for r in await queue.unfinished()] == [record.id]
-    late = await collect(queue.events(record.id))  # a follower that comes after the end
-    assert late == [finished]
-
-    await queue.acknowledge(record.id)
-    assert await queue.unfinished() == []
-    with pytest.raises(KeyError):
-        await queue.result(record.id)
-
-
-async def test_one_job_per_owner_and_a_cap_on_waiting_jobs(tmp_path: Path):
-    gate = threading.Event()
-    painter = FakePainter(gate=gate)
-    jobs = EmbeddedQueue(tmp_path, painter, max_waiting=2)
-    await jobs.start()
-    try:
-        first = await jobs.submit(spec("alice"))
-        await asyncio.to_thread(painter.started.wait, 5)
-        with pytest.raises(AlreadyQueued) as again:
-            await jobs.submit(spec("alice"))  # running counts too
-        assert again.value.record.id == first.id
-        await jobs.submit(spec("bob"))
-        await jobs.submit(spec("carol"))
-        with pytest.raises(QueueFull):  # two wait: the cap
-            await jobs.submit(spec("dave"))
-    finally:
-        gate.set()
-        await jobs.close()
-
-
-async def test_places_in_the_queue_only_get_better(tmp_path: Path):
-    gate = threading.Event()
-    painter = FakePainter(gate=gate, steps=2)
-    jobs = EmbeddedQueue(tmp_path, painter, max_waiting=5)
-    await jobs.start()
-    try:
-        records = [await jobs.submit(spec(owner)) for owner in ("a", "b", "c", "d")]
-        assert [r.ahead for r in records] == [0, 1, 2, 3]
-        last = asyncio.create_task(collect(jobs.events(records[-1].id)))
-        await asyncio.to_thread(painter.started.wait, 5)
-        gate.set()
-        events = await last
-        places = [e.ahead for e in events if isinstance(e, Queued)]
-        assert places == [3, 2, 1, 0]  # never up; 0 once the job before it is over
-        assert isinstance(events[-1], Finished)
-        done = await jobs.get(records[-1].id)
-        assert done is not None and done.state is JobState.DONE
-    finally:
-        gate.set()
-        await jobs.close()
-
-
-async def test_cancel_a_waiting_and_a_running_job(tmp_path: Path):
-    gate = threading.Event()
-    painter = FakePainter(gate=gate)
-    jobs = EmbeddedQueue(tmp_path, painter)
-    await jobs.start()
-    try:
-        running, waiting = await jobs.submit(spec("a")), await jobs.submit(spec("b"))
-        await asyncio.to_thread(painter.started.wait, 5)
-        assert await jobs.cancel(waiting.id)
-        assert (await collect(jobs.events(waiting.id)))[-1] == Cancelled()
-        follow = asyncio.create_task(collect(jobs.events(running.id)))
-        assert await jobs.cancel(running.id)  # stops within a step, gate or not
-        assert (await follow)[-1] == Cancelled()
-        assert not await jobs.cancel(running.id)  # already over
-        assert await jobs.job_of("a") is None
-    finally:
-        gate.set()
-        await jobs.close()
-
-
-async def test_a_refused_picture_says_why_and_a_crash_apologises(queue: EmbeddedQueue):
-    refused = await queue.submit(spec("a", REFUSE))
-    crashed = await queue.submit(spec("b", CRASH))
-    assert (await collect(queue.events(refused.id)))[-1] == Failed(
-        "This image is too small (16×16).", *TOO_SMALL
-    )
-    assert (await collect(queue.events(crashed.id)))[-1] == Failed(FAILURE_MESSAGE)
-    record = await queue.get(refused.id)  # the code and its numbers are kept with the job
-    assert record is not None and (record.error_code, record.error_params) == TOO_SMALL
-    after = await queue.submit(spec("a"))  # the queue goes on
-    assert isinstance((await collect(queue.events(after.id)))[-1], Finished)
 
 
 async def test_a_stop_mid_job_puts_it_back_and_the_next_start_paints_it(tmp_path: Path):
@@ -263,9 +147,9 @@ class FilmingPainter(FakePainter):
     film_bytes: int = 1024
 
     def __call__(
-        self, content: bytes, style: bytes, options: JSON, report: Report, cancel: threading.Event
+        self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: threading.Event
     ) -> Painted:
-        painted = super().__call__(content, style, options, report, cancel)
+        painted = super().__call__(content, style, order, report, cancel)
         return dataclasses.replace(painted, making_of=os.urandom(self.film_bytes))
 
 

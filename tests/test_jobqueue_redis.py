@@ -1,18 +1,16 @@
 """The Redis backend against a real redis-server: a client queue (the bot's side) and
 in-process worker queues with test painters (``stylebot-worker``'s side), all in one loop.
 
-The timing knobs are shrunk (heartbeat 2 s, a sweep every second) so that even the dead
-worker's job comes back in seconds.
+What every backend promises is checked in test_jobqueue_behaviour.py; here is what only
+Redis does: bot replicas, keys that leave by their TTLs, workers that stop, die or are
+missing, and ``stylebot-worker`` itself. The timing knobs are shrunk (``FAST``: heartbeat
+2 s, a sweep every second) so that even the dead worker's job comes back in seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -21,131 +19,31 @@ from saq.queue import Queue as SaqQueue
 from saq.utils import now
 
 from jobqueue import (
-    FAILURE_MESSAGE,
-    JSON,
     KEEP_ENDED_SECONDS,
     KEEP_FILMS_SECONDS,
     NO_PAINTER_CODE,
-    TERMINAL,
-    AlreadyQueued,
     Cancelled,
     Failed,
     Finished,
-    JobEvent,
-    JobSpec,
     JobState,
-    PaintCancelled,
-    Painted,
     Progressed,
-    ProgressInfo,
     Queued,
-    QueueFull,
     QueueUnavailable,
-    Report,
     Requeued,
     Started,
 )
 from jobqueue.logs import redact_url
-from jobqueue.redis import GAVE_UP, LOST, NO_PAINTER, RESTARTING, RedisQueue
-from tests.painters import CRASH, REFUSE, TOO_SMALL, FakePainter
-from tests.pictures import encode, gradient, stripes
+from jobqueue.redis import GAVE_UP, LOST, NO_PAINTER, RedisQueue
+from tests.painters import PNG, FakePainter, SteppedPainter
+from tests.queues import FAST, ORDERS, Follow, eventually, spec, waited
 from worker.__main__ import main as worker_main
 from worker.__main__ import serve
 
-PHOTO = encode(gradient())
-STYLE = encode(stripes())
-NAME = "test"
-FAST: dict[str, Any] = {
-    "name": NAME,
-    "heartbeat": 2,
-    "sweep_every": 1,
-    "sweep_wait": 0.5,
-    "worker_info_every": 1,
-    "status_every": 0.1,
-    "poll_every": 0.5,
-}
-PNG = encode(gradient(8, 8))
+NAME = FAST["name"]
 # saq 0.26 calls redis-py's setex, which redis-py 8 deprecates
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated setex:DeprecationWarning")
 
 MakeQueue = Callable[..., Awaitable[RedisQueue]]
-
-
-@dataclass
-class SteppedPainter:
-    """Paints one step each time the test calls ``allow``; stops when cancelled."""
-
-    steps: int = 3
-    preview_at: int = 0  # the step that sends a preview (b"jpeg-N"); 0: none
-    gate: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
-    started: threading.Event = field(default_factory=threading.Event)
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    painted: list[JSON] = field(default_factory=list)
-    runs: int = 0
-    film: bytes | None = None  # the making-of it returns
-
-    def allow(self, steps: int = 1) -> None:
-        self.gate.release(steps)
-
-    def warm_up(self) -> str:
-        return "stepped"
-
-    def __call__(
-        self, content: bytes, style: bytes, options: JSON, report: Report, cancel: threading.Event
-    ) -> Painted:
-        self.runs += 1
-        self.started.set()
-        for step in range(1, self.steps + 1):
-            while not self.gate.acquire(timeout=0.01):
-                if cancel.is_set():
-                    self.cancelled.set()
-                    raise PaintCancelled()
-            preview = f"jpeg-{step}".encode() if step == self.preview_at else None
-            report(ProgressInfo(step, self.steps, 0, 1, 0.01 * step, 0.0, preview))
-        self.painted.append(options)
-        return Painted(PNG, 8, 8, 0.05, making_of=self.film)
-
-
-class Follow:
-    """A job's events as a test reads them, each within a timeout."""
-
-    def __init__(self, queue: RedisQueue, job_id: str) -> None:
-        self.seen: list[JobEvent] = []
-        self._events: AsyncIterator[JobEvent] = queue.events(job_id)
-
-    async def next(self, timeout: float = 5.0) -> JobEvent:
-        event = await asyncio.wait_for(anext(self._events), timeout)
-        self.seen.append(event)
-        return event
-
-    async def until(self, wanted: Callable[[JobEvent], bool], timeout: float = 10.0) -> JobEvent:
-        async with asyncio.timeout(timeout):
-            while True:
-                event = await self.next(timeout)
-                if wanted(event):
-                    return event
-                assert not isinstance(event, TERMINAL), self.seen
-
-    async def end(self, timeout: float = 10.0) -> list[JobEvent]:
-        """Every event up to the terminal one; then the stream must be over."""
-        await self.until(lambda event: isinstance(event, TERMINAL), timeout)
-        with pytest.raises(StopAsyncIteration):
-            await self.next(1.0)
-        return self.seen
-
-
-def spec(owner: str, content: bytes = PHOTO, **options: Any) -> JobSpec:
-    return JobSpec(owner, content, STYLE, options=options, meta={"chat": owner})
-
-
-async def waited(event: threading.Event, timeout: float = 5.0) -> None:
-    assert await asyncio.to_thread(event.wait, timeout), "the painter never got there"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -162,166 +60,6 @@ async def make(redis_url: str) -> AsyncIterator[MakeQueue]:
     yield make_queue
     for queue in reversed(made):
         await queue.close()
-
-
-# ---- the submitter's side ---------------------------------------------------------------
-
-
-async def test_submit_keeps_one_job_per_owner_and_places_only_improve(make: MakeQueue) -> None:
-    client = await make(max_waiting=3)
-    a, b, c = [await client.submit(spec(owner)) for owner in "abc"]
-    assert [(job.state, job.ahead) for job in (a, b, c)] == [
-        (JobState.QUEUED, n) for n in (0, 1, 2)
-    ]
-    assert len({a.id, b.id, c.id}) == 3
-    with pytest.raises(AlreadyQueued) as refused:
-        await client.submit(spec("a"))
-    assert refused.value.record.id == a.id
-    with pytest.raises(QueueFull):
-        await client.submit(spec("d"))
-    record = await client.get(c.id)
-    assert record is not None and record.ahead == 2 and record.meta == {"chat": "c"}
-    assert (await client.job_of("b")) == await client.get(b.id)
-    assert await client.job_of("nobody") is None and await client.get("nonsense") is None
-
-    follow_a, follow_c = Follow(client, a.id), Follow(client, c.id)
-    assert await follow_c.next() == Queued(2, no_painter=True)  # it waits for one
-    painter = SteppedPainter(steps=2)
-    await make(painter)
-    assert await follow_a.until(lambda e: isinstance(e, Started))
-    d = await client.submit(spec("d"))  # a runs: two wait, so there is room again
-    assert d.ahead == 3
-    painter.allow(2)
-    assert isinstance(await follow_a.until(lambda e: isinstance(e, TERMINAL)), Finished)
-    # a ended and b started: one fewer ahead (the painter's arrival may show first: the
-    # client sees who is online every status_every)
-    moved_up = await follow_c.until(lambda e: isinstance(e, Queued) and e.ahead < 2)
-    assert isinstance(moved_up, Queued) and moved_up.ahead == 1
-    follow_a = Follow(client, (await client.submit(spec("a"))).id)  # a may submit again
-    again = await follow_a.next()
-    assert isinstance(again, Queued) and again.ahead == 3  # behind b (running), c and d
-    painter.allow(8)
-    events = await follow_c.end()
-    places = [e.ahead for e in events if isinstance(e, Queued)]
-    assert places in ([2, 1], [2, 2, 1])
-    assert isinstance(events[len(places)], Started) and isinstance(events[-1], Finished)
-    assert isinstance((await follow_a.end())[-1], Finished)
-
-
-async def test_progress_and_previews_reach_a_client(make: MakeQueue) -> None:
-    painter = SteppedPainter(steps=4, preview_at=2)
-    await make(painter)
-    client = await make()
-    job = await client.submit(spec("a", strength="high"))
-    follow = Follow(client, job.id)
-    assert await follow.next() in (Queued(0), Started())
-    previews = []
-    for step in (1, 2, 3):
-        painter.allow()
-        event = await follow.until(lambda e: not isinstance(e, Started))
-        assert isinstance(event, Progressed) and event.progress.step == step, follow.seen
-        assert event.progress.total == 4
-        previews.append(event.progress.preview)
-        if step == 2:
-            record = await client.get(job.id)
-            assert record is not None and record.state is JobState.RUNNING
-            assert record.progress is not None and record.progress.step == 2
-    assert previews == [None, b"jpeg-2", None]
-    assert Started() in follow.seen
-    painter.allow()
-    finished = (await follow.end())[-1]
-    assert isinstance(finished, Finished)
-    assert (finished.result.width, finished.result.height) == (8, 8)
-    assert await client.result(job.id) == PNG
-    assert painter.painted == [{"strength": "high"}]
-
-
-async def test_cancelling_a_waiting_job_ends_it_at_once(make: MakeQueue) -> None:
-    painter = SteppedPainter(steps=1)
-    await make(painter)
-    client = await make()
-    first = await client.submit(spec("a", n=1))
-    second = await client.submit(spec("b", n=2))
-    await waited(painter.started)
-    assert await client.cancel(second.id)
-    assert await Follow(client, second.id).end(timeout=2) == [Cancelled()]
-    record = await client.get(second.id)
-    assert record is not None and record.state is JobState.CANCELLED
-    assert not await client.cancel(second.id)
-    assert await client.job_of("b") is None
-    third = await client.submit(spec("b", n=3))
-    painter.allow(2)
-    for job in (first, third):
-        assert isinstance((await Follow(client, job.id).end())[-1], Finished)
-    assert painter.painted == [{"n": 1}, {"n": 3}]
-
-
-async def test_cancelling_a_running_job_stops_its_painter_on_the_worker(make: MakeQueue) -> None:
-    painter = SteppedPainter(steps=3)
-    await make(painter)
-    client = await make()
-    job = await client.submit(spec("a"))
-    follow = Follow(client, job.id)
-    painter.allow()
-    await follow.until(lambda e: isinstance(e, Progressed))
-    assert await client.cancel(job.id)
-    # the painter is told at once, not at saq's next look at aborted jobs (a second or two)
-    await waited(painter.cancelled, timeout=0.5)
-    assert await follow.next(timeout=1) == Cancelled()
-    record = await client.get(job.id)
-    assert record is not None and record.state is JobState.CANCELLED and record.error is None
-    await asyncio.sleep(1.5)  # not started again
-    assert painter.runs == 1 and await client.job_of("a") is None
-    again = await client.submit(spec("a"))  # and the worker takes the next job
-    painter.allow(3)
-    assert isinstance((await Follow(client, again.id).end())[-1], Finished)
-
-
-async def test_a_refused_picture_and_a_crash_fail_the_job(
-    make: MakeQueue, caplog: pytest.LogCaptureFixture
-) -> None:
-    await make(FakePainter())
-    client = await make()
-    refused = await client.submit(spec("a", REFUSE))
-    crashed = await client.submit(spec("b", CRASH))
-    with caplog.at_level(logging.INFO, logger="jobqueue.redis"):
-        assert (await Follow(client, refused.id).end())[-1] == Failed(
-            "This image is too small (16×16).", *TOO_SMALL
-        )
-        assert (await Follow(client, crashed.id).end())[-1] == Failed(FAILURE_MESSAGE)
-    failures = [r for r in caplog.records if r.getMessage() == f"Job {crashed.id} failed"]
-    assert len(failures) == 1 and failures[0].exc_info is not None
-    assert "simulated bug" in str(failures[0].exc_info[1])
-    for job in (refused, crashed):
-        record = await client.get(job.id)
-        assert record is not None and record.state is JobState.FAILED
-        assert await client.job_of(job.owner) is None
-    record = await client.get(refused.id)
-    assert record is not None and record.error == "This image is too small (16×16)."
-    assert (record.error_code, record.error_params) == TOO_SMALL
-
-
-async def test_the_result_is_kept_until_acknowledged(make: MakeQueue) -> None:
-    client = await make()
-    job = await client.submit(spec("a"))
-    await client.acknowledge(job.id)  # a waiting job cannot be acknowledged
-    assert [r.id for r in await client.unfinished()] == [job.id]
-    await make(FakePainter())
-    finished = (await Follow(client, job.id).end())[-1]
-    assert isinstance(finished, Finished) and finished.result.width == 64
-    png = await client.result(job.id)
-    assert png.startswith(b"\x89PNG") and png == await client.result(job.id)
-    [record] = await client.unfinished()
-    assert record.state is JobState.DONE and record.result == finished.result
-    await client.acknowledge(job.id)
-    assert await client.unfinished() == []
-    with pytest.raises(KeyError):
-        await client.result(job.id)
-    forgotten = await client.get(job.id)
-    assert forgotten is not None and forgotten.acknowledged and forgotten.state is JobState.DONE
-    for kind in ("job", "meta"):  # kept as long as the embedded queue keeps its rows
-        kept = await client._redis.ttl(client._key(kind, job.id))
-        assert KEEP_ENDED_SECONDS - 60 < kept <= KEEP_ENDED_SECONDS, kind
 
 
 async def test_a_restarted_client_finds_its_unfinished_jobs(make: MakeQueue) -> None:
@@ -349,37 +87,28 @@ async def test_a_restarted_client_finds_its_unfinished_jobs(make: MakeQueue) -> 
     assert isinstance((await Follow(again, second.id).end())[-1], Finished)
 
 
-async def test_leases_figures_and_films(make: MakeQueue) -> None:
+async def test_replicas_share_leases_and_records_and_films_leave_by_their_ttls(
+    make: MakeQueue,
+) -> None:
     painter = SteppedPainter(steps=1, film=b"GIF89a film")
     await make(painter)
     one, two = await make(), await make()  # two bot replicas on one queue
-    since = time.time()
-    painted, cancelled = await one.submit(spec("a")), await one.submit(spec("b"))
-    assert await one.claim(painted.id, "one", 5) and await one.claim(painted.id, "one", 0.2)
-    assert not await two.claim(painted.id, "two", 5)
-    await asyncio.sleep(0.3)  # the renewed, shorter lease lapses
-    assert await two.claim(painted.id, "two", 5)
-    await one.release(painted.id, "one")  # not its lease: nothing happens
-    assert not await one.claim(painted.id, "one", 5)
-    await two.release(painted.id, "two")
-    assert await one.claim(painted.id, "one", 5)
+    job = await one.submit(spec("a"))
+    assert await one.claim(job.id, "one", 5)
+    assert not await two.claim(job.id, "two", 5)  # the lease is the queue's, not the replica's
+    await one.release(job.id, "one")
+    assert await two.claim(job.id, "two", 5)
 
-    await waited(painter.started)
-    assert await one.cancel(cancelled.id)
-    figures = await two.stats(since)
-    assert (figures.waiting, figures.running, figures.workers) == (0, 1, 1)
-    assert figures.outcomes == {"done": 0, "failed": 0, "cancelled": 1} and figures.durations == []
     painter.allow()
-    finished = (await Follow(one, painted.id).end())[-1]
-    assert isinstance(finished, Finished) and finished.result.making_of
-    assert await two.making_of(painted.id) == b"GIF89a film"
-    film_ttl = await two._redis.ttl(two._key("film", painted.id))  # Redis drops it on time,
+    assert isinstance((await Follow(one, job.id).end())[-1], Finished)
+    store = two._store
+    film_ttl = await store.redis.ttl(store.key("film", job.id))  # Redis drops it on time,
     assert KEEP_FILMS_SECONDS - 60 < film_ttl <= KEEP_FILMS_SECONDS  # nothing to purge
-    assert await two.making_of(cancelled.id) is None
-    figures = await two.stats(since)
-    assert figures.outcomes == {"done": 1, "failed": 0, "cancelled": 1}
-    assert figures.durations == [0.05] and (figures.waiting, figures.running) == (0, 0)
-    assert (await two.stats(time.time() + 1)).outcomes["done"] == 0
+    await two.acknowledge(job.id)
+    for kind in ("job", "meta"):  # kept as long as the embedded queue keeps its rows
+        kept = await store.redis.ttl(store.key(kind, job.id))
+        assert KEEP_ENDED_SECONDS - 60 < kept <= KEEP_ENDED_SECONDS, kind
+    assert (await one.stats(0)).outcomes["done"] == 1  # the figures are the queue's too
 
 
 async def _state_is(queue: RedisQueue, job_id: str, state: JobState) -> bool:
@@ -388,29 +117,6 @@ async def _state_is(queue: RedisQueue, job_id: str, state: JobState) -> bool:
 
 
 # ---- workers that stop, die or are missing ------------------------------------------------
-
-
-async def test_a_stopped_workers_job_is_painted_by_another(make: MakeQueue) -> None:
-    stopping = SteppedPainter(steps=3)
-    first = await make(stopping)
-    client = await make()
-    job = await client.submit(spec("a", n=1))
-    later = await client.submit(spec("b", n=2))
-    follow = Follow(client, job.id)
-    stopping.allow()
-    await follow.until(lambda e: isinstance(e, Progressed))
-    await first.close()  # mid-job
-    assert stopping.cancelled.is_set()
-    other = SteppedPainter(steps=1)
-    await make(other)
-    other.allow(2)
-    events = await follow.end()
-    requeued = events.index(Requeued(RESTARTING))
-    assert events[requeued + 1] in (Queued(0), Started())  # another worker may be that quick
-    assert Started() in events[requeued:] and isinstance(events[-1], Finished)
-    assert isinstance((await Follow(client, later.id).end())[-1], Finished)
-    await asyncio.sleep(1)  # and nothing runs twice
-    assert stopping.painted == [] and other.painted == [{"n": 1}, {"n": 2}]  # back at the front
 
 
 async def test_a_nearly_done_job_is_finished_before_its_worker_stops(make: MakeQueue) -> None:
@@ -458,7 +164,7 @@ async def test_a_dead_workers_job_runs_again_elsewhere(make: MakeQueue, redis_ur
     aheads = [e.ahead for e in follow_waiting.seen if isinstance(e, Queued)]
     assert aheads == sorted(aheads, reverse=True), aheads  # never up, though the sweep
     # took the dead job off the active list a moment before it put it back on the queue
-    assert painter.painted == [{"n": 1}, {"n": 0}, {"n": 2}]  # the dead job went first again
+    assert painter.painted == [ORDERS[1], ORDERS[0], ORDERS[2]]  # the dead job went first again
 
 
 async def test_cancelling_the_job_of_a_dead_worker_ends_it(make: MakeQueue, redis_url: str) -> None:
@@ -542,7 +248,7 @@ async def test_a_job_without_a_painter_for_the_give_up_time_fails_once(
     later = await one.submit(spec("b", n=2))
     painter.allow(2)
     assert isinstance((await Follow(one, later.id).end())[-1], Finished)
-    assert painter.painted == [{"n": 2}]
+    assert painter.painted == [ORDERS[2]]
     record = await two.get(job.id)
     assert record is not None and record.state is JobState.FAILED
     assert record.error_code == NO_PAINTER_CODE
@@ -556,7 +262,7 @@ async def test_replicas_giving_up_on_a_job_at_the_same_instant_end_it_once(
     job = await replicas[0].submit(spec("a"))
     follow = Follow(replicas[1], job.id)
     assert await follow.next() == Queued(0, no_painter=True)
-    await asyncio.gather(*(replica._give_up_painterless() for replica in replicas))
+    await asyncio.gather(*(replica._presence.give_up_painterless() for replica in replicas))
     given_up = [r for r in caplog.records if "given up" in r.getMessage()]
     assert len(given_up) == 1, given_up
     events = await follow.end()
