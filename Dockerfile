@@ -10,8 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
+COPY config ./config
 COPY engine ./engine
 COPY jobqueue ./jobqueue
+COPY pictures ./pictures
 COPY worker ./worker
 RUN pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 stylebot \

@@ -24,6 +24,7 @@ lint: $(VENV)/.stamp-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 # `base` installs the runtime only; any other name is an extra from pyproject.toml.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from engine import Cancelled, Progress, StyleOptions, stylize
+from engine import Progress, RunCancelled, StyleOptions, stylize
 
 from .evaluator import Evaluator
 from .measure import Stopwatch
@@ -64,7 +64,7 @@ def run_project(
     try:
         result = stylize(content, style, options, on_progress=watch, cancel=stop)
         run.image, run.steps = result.image, result.steps
-    except Cancelled:
+    except RunCancelled:
         pass
     run.wall_s = clock.elapsed()
     return run

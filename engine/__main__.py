@@ -15,7 +15,6 @@ from PIL import Image
 from tqdm import tqdm
 
 from . import EngineError, Progress, StyleOptions, load_image, stylize
-from .errors import ImageError, ImageProblem
 from .lossplot import plot_losses
 from .optimize import plan_scales, resolve_device
 from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Strength
@@ -211,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.save_every < 0:
             raise ValueError("--save-every must not be negative")
         check_writable(args.output, args.loss_plot, args.config)
-        content = _open(args.content)
-        styles = [_open(path) for path in args.styles]
+        content = load_image(args.content)
+        styles = [load_image(path) for path in args.styles]
         final_size = output_size(content, options)
         with tqdm(total=1, unit="step", file=sys.stderr, disable=args.quiet) as bar:
 
@@ -271,19 +270,6 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.config.write_text(json.dumps(settings, indent=2, default=str) + "\n")
     return 0
-
-
-def _open(path: Path) -> Image.Image:
-    """The image at ``path``; a file that is no image is named, in the command line's words
-    (the engine's own sentence is written for a chat)."""
-    try:
-        return load_image(path, budget=None)  # the user's own file, on their own machine
-    except ImageError as error:
-        if error.code is ImageProblem.UNREADABLE:
-            raise ImageError(
-                f"cannot read {path}: not a JPEG, PNG, WebP, BMP, TIFF or GIF image"
-            ) from None
-        raise ImageError(f"{path}: {error}", error.code, **error.params) from None
 
 
 def output_size(content: Image.Image, options: StyleOptions) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from PIL import Image
 from torch import nn
 
 from . import images, memory
-from .errors import Cancelled, EngineError
+from .errors import EngineError, RunCancelled
 from .losses import ContentLoss, StyleLoss, gram, tv_loss
 from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Pooling, Progress, Result, StyleOptions
 from .vgg import VGG19Features, canonical_layer, get_model
@@ -410,7 +410,7 @@ def _descend(
 
     for local_step in range(steps):
         if cancel is not None and cancel.is_set():
-            raise Cancelled()
+            raise RunCancelled()
         optimizer.step(closure)
         with torch.no_grad():  # keep a displayable image: clipping at the end would distort it
             image.clamp_(0, 1)

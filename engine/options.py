@@ -22,7 +22,7 @@ Precision = Literal["fp32", "bf16"]
 
 
 class Strength(enum.StrEnum):
-    """The three presets behind the bot's buttons."""
+    """Three presets of the style weight, from a hint of the style to a full repaint."""
 
     LIGHT = "light"
     MEDIUM = "medium"
@@ -31,14 +31,6 @@ class Strength(enum.StrEnum):
     @property
     def style_weight(self) -> float:
         return STRENGTH_STYLE_WEIGHTS[self]
-
-    def lighter(self) -> Strength:
-        order = list(Strength)
-        return order[max(order.index(self) - 1, 0)]
-
-    def stronger(self) -> Strength:
-        order = list(Strength)
-        return order[min(order.index(self) + 1, len(order) - 1)]
 
 
 #: Style/content weight ratios, calibrated by eye on tubingen + starry_night and
@@ -51,22 +43,7 @@ STRENGTH_STYLE_WEIGHTS: dict[Strength, float] = {
 
 #: Defaults that depend on the device: a CPU user waits in a chat, a GPU has room.
 DEFAULT_MAX_SIDE = {"cpu": 384, "cuda": 512, "mps": 512}
-#: The longest side a Large picture may have on each device: beyond it, a wait in a chat. On
-#: a GPU the engine still makes it smaller when the free memory has no room (engine.memory).
-LARGEST_SIDE = {"cpu": 768, "cuda": 2048, "mps": 1024}
 DEFAULT_STEPS = {"cpu": 100, "cuda": 300, "mps": 300}
-
-
-def size_sides(medium: int, device_type: str) -> dict[str, int]:
-    """The bot's Small / Medium / Large in pixels: Medium is the operator's size, Small two
-    thirds of it, Large up to four times it, as far as the device paints in reasonable time
-    (768 px on a CPU; 2048 px on a GPU, where the memory model may still make it smaller)."""
-    largest = LARGEST_SIDE.get(device_type, LARGEST_SIDE["cpu"])
-    return {
-        "small": max(32, round(medium * 2 / 3)),
-        "medium": medium,
-        "large": max(medium, min(4 * medium, largest)),
-    }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,9 +1,9 @@
-"""Decoding is bounded in memory: per picture (the engine's budget, reduced before converted)
+"""Decoding is bounded in memory: per picture (``pictures``' budget, reduced before converted)
 and in number (the bot decodes at most ``DECODES_AT_ONCE`` pictures at a time).
 
 The peak is measured in a fresh process, as its maximum resident set size after the
-imports and one small picture, then after the big one: what the bot's validation of that
-picture added at its peak, whatever it freed afterwards.
+imports and one small picture, then after the big one: what decoding that picture at the
+bot's size added at its peak, whatever it freed afterwards.
 """
 
 from __future__ import annotations
@@ -22,30 +22,30 @@ from PIL import Image
 from bot import media
 from tests.pictures import big_png, encode, gradient
 
-#: What validating a 7000×7000 RGBA PNG (49 MP, about 480 KB) may add to the bot's peak
-#: memory: its decoded pixels (196 MB: PNG cannot be decoded at a reduced scale) and a
+#: What decoding a 7000×7000 RGBA PNG (49 MP, about 480 KB) at the bot's size may add to the
+#: peak memory: its decoded pixels (196 MB: PNG cannot be decoded at a reduced scale) and a
 #: little for the bands it is reduced in. Measured 216 MB; it was 980 MB when the picture
 #: was converted at full size (RGBA copy, white background, composite, RGB).
 PEAK_BOUND_BYTES = 300_000_000
 
 MEASURE = """
-import asyncio, io, json, resource, sys
+import io, json, resource, sys
 from pathlib import Path
 from PIL import Image
-from bot import media
+import pictures
 
 def peak() -> int:
     kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kilobytes * (1 if sys.platform == "darwin" else 1024)  # macOS says bytes
 
-folder = Path(sys.argv[2])
+side = int(sys.argv[2])
 small = io.BytesIO()
 Image.new("RGBA", (64, 64)).save(small, "PNG")
-asyncio.run(media.store_picture(small.getvalue(), folder / "warm.png"))  # plugins, threads
+pictures.load_image(small.getvalue(), max_side=side)  # the plugins, loaded before measuring
 data = Path(sys.argv[1]).read_bytes()
 before = peak()
-picture = asyncio.run(media.store_picture(data, folder / "big.png"))
-print(json.dumps({"grew": peak() - before, "thumbnail": Image.open(picture.thumbnail_path).size}))
+image = pictures.load_image(data, max_side=side)
+print(json.dumps({"grew": peak() - before, "size": image.size}))
 """
 
 
@@ -56,10 +56,10 @@ def huge_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_a_huge_png_is_validated_within_the_memory_bound(huge_png: Path, tmp_path: Path):
+def test_a_huge_png_is_decoded_within_the_memory_bound(huge_png: Path):
     assert huge_png.stat().st_size < 1_000_000  # small to send, 196 MB decoded
     done = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(huge_png), str(tmp_path)],
+        [sys.executable, "-c", MEASURE, str(huge_png), str(media.DECODE_SIDE)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -68,9 +68,9 @@ def test_a_huge_png_is_validated_within_the_memory_bound(huge_png: Path, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     measured = json.loads(done.stdout)
-    assert measured["thumbnail"] == [media.THUMBNAIL_SIDE] * 2  # taken, not refused
+    assert measured["size"] == [1167, 1167]  # taken: 7000 px reduced 6 times, about 1024
     grew = measured["grew"]
-    assert grew < PEAK_BOUND_BYTES, f"validating it took {grew / 1e6:.0f} MB at its peak"
+    assert grew < PEAK_BOUND_BYTES, f"decoding it took {grew / 1e6:.0f} MB at its peak"
 
 
 async def test_the_bot_decodes_at_most_a_few_pictures_at_once(monkeypatch, tmp_path: Path):

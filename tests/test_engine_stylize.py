@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from engine import Cancelled, Progress, Strength, StyleOptions, stylize
+from engine import Progress, RunCancelled, Strength, StyleOptions, stylize
 from engine.images import to_image, to_tensor
 from engine.losses import gram
 from engine.optimize import plan_scales
@@ -132,7 +132,7 @@ def test_cancel_stops_within_one_step():
             cancel.set()
 
     options = replace(CPU, max_side=64, steps=50, progress_every=1)
-    with pytest.raises(Cancelled):
+    with pytest.raises(RunCancelled):
         stylize(gradient(), stripes(), options, on_progress=on_progress, cancel=cancel)
     assert seen == [1, 2, 3]
 

@@ -1,9 +1,9 @@
 """``python -m worker`` / ``stylebot-worker``: paint the jobs of the Redis queue until stopped.
 
-Reads the bot's settings (``QUEUE_URL`` must be a redis:// URL; ``BOT_TOKEN`` is not needed),
-loads the model once, then takes one job at a time. SIGTERM or SIGINT hands the running job
-back to the queue (another worker starts it again; one nearly done is finished first) and
-exits 0.
+Reads the same settings as the bot (``QUEUE_URL`` must be a redis:// URL; ``BOT_TOKEN`` is
+not needed), loads the model once, then takes one job at a time. SIGTERM or SIGINT hands the
+running job back to the queue (another worker starts it again; one nearly done is finished
+first) and exits 0.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import sys
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.settings import RedactingFormatter, Settings, SettingsError, load_settings
+import config
+from config import Settings, SettingsError, load_settings
 from jobqueue.redis import RedisQueue
 
 logger = logging.getLogger("worker")
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 NOT_REDIS = (
     "stylebot-worker: QUEUE_URL must name the bot's Redis queue, like redis://host:6379/0 "
     "(the embedded queue has no separate workers)"
@@ -41,22 +41,17 @@ def main() -> int:
         return 2
     configure_logging(settings)
 
-    from engine.painter import EnginePainter  # imports torch: only once settings are fine
+    from .painter import painter_for  # imports torch: only once settings are fine
 
-    painter = EnginePainter(settings.engine_options(), preview_interval=settings.preview_interval)
-    queue = RedisQueue(settings.queue_url, painter, max_waiting=settings.queue_max)
+    queue = RedisQueue(settings.queue_url, painter_for(settings), max_waiting=settings.queue_max)
     return asyncio.run(serve(queue))
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at LOG_LEVEL, with the bot's masking: the Redis password (and a token,
-    should the worker's environment hold one) never shows, tracebacks included."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(settings.secrets(), logging.Formatter(LOG_FORMAT)))
-    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
-    saq = logging.getLogger("saq")
-    saq.setLevel(logging.WARNING)  # ours log each job, with its id
-    saq.addFilter(_SaqLogs())
+    """The bot's logging (LOG_LEVEL, LOG_FORMAT, every secret masked), with saq's own lines
+    only from WARNING up (ours log each job, with its id) and fewer of them."""
+    config.configure_logging(settings, quiet=["saq"])
+    logging.getLogger("saq").addFilter(_SaqLogs())
 
 
 class _SaqLogs(logging.Filter):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import (
+from config.settings import (
     _RULES,
     DEFAULT_BASE_URL,
     MissingTokenError,
@@ -17,6 +17,7 @@ from bot.settings import (
     load_settings,
 )
 from engine import StyleOptions
+from worker.painter import painter_for
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -27,7 +28,7 @@ def test_only_the_token_is_needed():
     assert settings.telegram_base_url == DEFAULT_BASE_URL
     assert (settings.queue_url, settings.queue_max, settings.log_level) == ("", 20, "INFO")
     assert (settings.progress_interval, settings.max_download_mb) == (3.0, 20)
-    assert settings.engine_options() == StyleOptions(device="auto", weights="bundled")
+    assert painter_for(settings).base == StyleOptions(device="auto", weights="bundled")
 
 
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path):
@@ -39,7 +40,7 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path):
     assert settings.queue_max == 7
     assert settings.engine_steps is None  # empty means "use the default"
     assert settings.log_level == "DEBUG"
-    options = settings.engine_options()
+    options = painter_for(settings).base
     assert (options.max_side, options.steps) == (256, None)
 
 

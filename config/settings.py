@@ -1,6 +1,6 @@
 """Settings read once at start-up from the environment and ``.env``, validated into one object.
 
-The rest of the bot receives a :class:`Settings` and never reads the environment itself.
+The bot and the workers receive a :class:`Settings` and never read the environment themselves.
 Every problem is reported as a :class:`SettingsError` whose one-line message names the
 variable, so ``python -m bot`` can print it instead of a traceback. The secrets the settings
 hold stay out of logs: :class:`Secret` in reprs, :class:`RedactingFormatter` in every line
@@ -10,22 +10,17 @@ hold stay out of logs: :class:`Secret` in reprs, :class:`RedactingFormatter` in 
 from __future__ import annotations
 
 import ipaddress
-import json
-import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 from dotenv import dotenv_values
 
 from jobqueue.logs import is_password
-
-if TYPE_CHECKING:
-    from engine import StyleOptions
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
@@ -130,17 +125,6 @@ class Settings:
     def max_download_bytes(self) -> int:
         return self.max_download_mb * 1024 * 1024
 
-    def engine_options(self) -> StyleOptions:
-        """The queue's base options: strength is chosen per job."""
-        from engine import StyleOptions  # torch loads here, not when settings are checked
-
-        return StyleOptions(
-            device=self.engine_device,
-            max_side=self.engine_max_side,
-            steps=self.engine_steps,
-            weights=self.engine_weights,
-        )
-
 
 #: User ids as strings and @usernames in lower case without the @ (ADMIN_USERS: ids only).
 Users = frozenset[str]
@@ -156,31 +140,6 @@ def _redis_passwords(url: str) -> set[str]:
     raw = [parts.password] if parts.password else []
     raw += [pair.partition("=")[2] for pair in parts.query.split("&") if is_password(pair)]
     return {spelling for value in raw for spelling in (value, unquote(value), unquote_plus(value))}
-
-
-class RedactingFormatter(logging.Formatter):
-    """Belt and braces: no secret shows in a log line, whoever logs it and at any level (a
-    library's debug line of a request's parameters, an error quoting a URL, a traceback).
-    Each is replaced by its variable's name, also where the line spells it escaped (JSON, a
-    repr)."""
-
-    def __init__(self, secrets: Iterable[tuple[str, str]], inner: logging.Formatter) -> None:
-        super().__init__()
-        self._inner = inner
-        replacements = {
-            spelling: f"<{variable}>"
-            for variable, value in secrets
-            if value
-            for spelling in (value, json.dumps(value)[1:-1], repr(value)[1:-1])
-        }
-        #: Longest first, so that a secret inside another one cannot leave part of it.
-        self._replacements = sorted(replacements.items(), key=lambda item: -len(item[0]))
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = self._inner.format(record)
-        for secret, name in self._replacements:
-            line = line.replace(secret, name)
-        return line
 
 
 def load_settings(
