@@ -10,19 +10,17 @@ import sys
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pythonjsonlogger.json import JsonFormatter
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
-from jobqueue.logs import JobIdFilter, redact_url
-
-from .settings import (
+from config import configure_logging
+from config.settings import (
     MissingTokenError,
-    RedactingFormatter,
     Settings,
     SettingsError,
     load_settings,
 )
+from jobqueue.logs import redact_url
 
 if TYPE_CHECKING:
     from .context import BotApplication
@@ -34,32 +32,9 @@ stylebot needs a bot token, and BOT_TOKEN is not set.
 Get one from @BotFather in Telegram (send it /newbot), then put it in a file named .env
 next to where you start the bot, as a line like: BOT_TOKEN=123456789:AA...  (see .env.example)"""
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MAX_START_PAUSE = 60.0  # seconds between two tries to reach Telegram at start-up
 # Libraries that log request URLs, and Telegram's URLs contain the token.
 CHATTY_LOGGERS = ("httpx", "httpcore")
-
-
-def formatter(log_format: str) -> logging.Formatter:
-    """LOG_FORMAT: lines for people, or one JSON object a line for log shippers (every line
-    about a job carries its ``job_id``)."""
-    if log_format == "json":
-        return JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(job_id)s",
-            rename_fields={"levelname": "level", "name": "logger", "asctime": "time"},
-        )
-    return logging.Formatter(LOG_FORMAT)
-
-
-def configure_logging(settings: Settings) -> None:
-    """Log to stderr at LOG_LEVEL, keep the HTTP client quiet and every secret of the settings
-    (token, webhook secret, Redis password) out of every line."""
-    handler = logging.StreamHandler()
-    handler.addFilter(JobIdFilter())
-    handler.setFormatter(RedactingFormatter(settings.secrets(), formatter(settings.log_format)))
-    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
-    for name in CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def without_password(settings: Settings) -> Settings:
@@ -117,8 +92,8 @@ def main() -> int:
     except SettingsError as error:
         print(f"stylebot: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings)
-    from .app import build_application  # imports the engine (torch): only once settings are fine
+    configure_logging(settings, quiet=CHATTY_LOGGERS)
+    from .app import build_application  # telegram and the queue: only once settings are fine
 
     log_start(settings)
     try:

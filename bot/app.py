@@ -33,13 +33,15 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from config.settings import Settings
 from jobqueue import JobQueue
 from jobqueue.embedded import EmbeddedQueue
 
-from . import handlers, i18n, jobs, texts
+from . import i18n, jobs, texts
 from .buttons import Action, ButtonData, button_key
 from .context import BotApplication, BotData
 from .gallery import Gallery
+from .handlers import chat, errors, gallery, guards, pairs, pictures, preferences
 from .limits import Limits
 from .media import IMAGE_MIME_TYPES
 from .metrics import (
@@ -55,7 +57,6 @@ from .ordering import PerUserUpdates
 from .progress import ChatThrottle
 from .retry import PatientRateLimiter, QuietRequest
 from .sessions import SWEEP_EVERY_SECONDS, SessionStore
-from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -183,63 +184,62 @@ def default_queue(settings: Settings) -> JobQueue:
         from jobqueue.redis import RedisQueue
 
         return RedisQueue(settings.queue_url, max_waiting=settings.queue_max)
-    from engine.painter import EnginePainter  # torch loads here
+    from worker.painter import painter_for  # the painting side, and torch, load here only
 
-    painter = EnginePainter(settings.engine_options(), preview_interval=settings.preview_interval)
-    return EmbeddedQueue(settings.data_dir, painter, max_waiting=settings.queue_max)
+    return EmbeddedQueue(settings.data_dir, painter_for(settings), max_waiting=settings.queue_max)
 
 
 def _add_handlers(application: BotApplication) -> None:
     addressed = ADDRESSED
     # Group -2 runs first: strangers stop there (ALLOWED_USERS); then, in group -1, a press
     # on a button sealed for someone else.
-    application.add_handler(TypeHandler(Update, handlers.gate(addressed)), group=-2)
-    application.add_handler(CallbackQueryHandler(handlers.check_seal), group=-1)
+    application.add_handler(TypeHandler(Update, guards.gate(addressed)), group=-2)
+    application.add_handler(CallbackQueryHandler(guards.check_seal), group=-1)
     application.add_handlers(
         [
-            CommandHandler(["start", "help"], handlers.start, filters=NEW_MESSAGE),
-            CommandHandler("status", handlers.status, filters=NEW_MESSAGE),
-            CommandHandler("cancel", handlers.cancel, filters=NEW_MESSAGE),
-            CommandHandler("stats", handlers.stats, filters=NEW_MESSAGE),  # admins only
-            CommandHandler("styles", handlers.styles, filters=NEW_MESSAGE),
-            CommandHandler("settings", handlers.settings, filters=NEW_MESSAGE),
-            CommandHandler("language", handlers.language, filters=NEW_MESSAGE),
+            CommandHandler(["start", "help"], chat.start, filters=NEW_MESSAGE),
+            CommandHandler("status", chat.status, filters=NEW_MESSAGE),
+            CommandHandler("cancel", chat.cancel, filters=NEW_MESSAGE),
+            CommandHandler("stats", chat.stats, filters=NEW_MESSAGE),  # admins only
+            CommandHandler("styles", gallery.styles, filters=NEW_MESSAGE),
+            CommandHandler("settings", preferences.show_preferences, filters=NEW_MESSAGE),
+            CommandHandler("language", preferences.language, filters=NEW_MESSAGE),
             # A GIF carries a document too, so animations are sorted out before documents.
-            MessageHandler(addressed & filters.ANIMATION, handlers.explain(texts.ANIMATION)),
-            MessageHandler(addressed & (filters.PHOTO | IMAGE_FILE), handlers.receive_image),
-            MessageHandler(addressed & HEIC_FILE, handlers.explain(texts.HEIC)),
+            MessageHandler(addressed & filters.ANIMATION, pictures.explain(texts.ANIMATION)),
+            MessageHandler(addressed & (filters.PHOTO | IMAGE_FILE), pictures.receive_image),
+            MessageHandler(addressed & HEIC_FILE, pictures.explain(texts.HEIC)),
             MessageHandler(
-                addressed & filters.Document.ALL, handlers.explain(texts.NOT_AN_IMAGE_FILE)
+                addressed & filters.Document.ALL, pictures.explain(texts.NOT_AN_IMAGE_FILE)
             ),
-            MessageHandler(addressed & filters.Sticker.ALL, handlers.explain(texts.STICKER)),
+            MessageHandler(addressed & filters.Sticker.ALL, pictures.explain(texts.STICKER)),
             MessageHandler(
-                addressed & (filters.VOICE | filters.AUDIO), handlers.explain(texts.AUDIO)
+                addressed & (filters.VOICE | filters.AUDIO), pictures.explain(texts.AUDIO)
             ),
             MessageHandler(
-                addressed & (filters.VIDEO | filters.VIDEO_NOTE), handlers.explain(texts.VIDEO)
+                addressed & (filters.VIDEO | filters.VIDEO_NOTE), pictures.explain(texts.VIDEO)
             ),
-            MessageHandler(addressed & filters.COMMAND, handlers.explain(texts.UNKNOWN_COMMAND)),
-            MessageHandler(addressed, handlers.explain(texts.NOT_A_PICTURE)),
-            CallbackQueryHandler(handlers.paint, pattern=ButtonData.pattern(Action.PAINT)),
-            CallbackQueryHandler(handlers.swap, pattern=ButtonData.pattern(Action.SWAP)),
-            CallbackQueryHandler(handlers.drop, pattern=ButtonData.pattern(Action.DROP)),
-            CallbackQueryHandler(handlers.stop, pattern=ButtonData.pattern(Action.STOP)),
-            CallbackQueryHandler(handlers.new_pair, pattern=ButtonData.pattern(Action.NEW_PAIR)),
-            CallbackQueryHandler(handlers.making_of, pattern=ButtonData.pattern(Action.MAKING_OF)),
-            CallbackQueryHandler(handlers.browse, pattern=ButtonData.pattern(Action.GALLERY)),
+            MessageHandler(addressed & filters.COMMAND, pictures.explain(texts.UNKNOWN_COMMAND)),
+            MessageHandler(addressed, pictures.explain(texts.NOT_A_PICTURE)),
+            CallbackQueryHandler(pairs.paint, pattern=ButtonData.pattern(Action.PAINT)),
+            CallbackQueryHandler(pairs.swap, pattern=ButtonData.pattern(Action.SWAP)),
+            CallbackQueryHandler(pairs.drop, pattern=ButtonData.pattern(Action.DROP)),
+            CallbackQueryHandler(pairs.stop, pattern=ButtonData.pattern(Action.STOP)),
+            CallbackQueryHandler(pairs.new_pair, pattern=ButtonData.pattern(Action.NEW_PAIR)),
+            CallbackQueryHandler(pairs.making_of, pattern=ButtonData.pattern(Action.MAKING_OF)),
+            CallbackQueryHandler(gallery.browse, pattern=ButtonData.pattern(Action.GALLERY)),
             CallbackQueryHandler(
-                handlers.use_painting, pattern=ButtonData.pattern(Action.USE_PAINTING)
-            ),
-            CallbackQueryHandler(
-                handlers.choose_language, pattern=ButtonData.pattern(Action.LANGUAGE)
+                gallery.use_painting, pattern=ButtonData.pattern(Action.USE_PAINTING)
             ),
             CallbackQueryHandler(
-                handlers.change_setting, pattern=ButtonData.pattern(Action.SETTING)
+                preferences.choose_language, pattern=ButtonData.pattern(Action.LANGUAGE)
             ),
-            CallbackQueryHandler(handlers.unknown_button),
+            CallbackQueryHandler(
+                preferences.change_preference, pattern=ButtonData.pattern(Action.PREFERENCE)
+            ),
+            CallbackQueryHandler(chat.unknown_button),
         ]
     )
-    application.add_error_handler(handlers.on_error)
+    application.add_error_handler(errors.on_error)
 
 
 async def _post_init(application: BotApplication) -> None:

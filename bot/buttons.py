@@ -1,16 +1,17 @@
-"""Inline buttons: typed callback data that names the pair it belongs to, and the keyboards.
+"""Inline buttons: typed callback data that names what a button acts on, and the keyboards.
 
-Callback data is a short string ``action:pair_id[:strength]:tag`` (Telegram allows 64 bytes).
-Every button carries the id of the pair of pictures it was made for, so a button of an old
-pair is recognised as stale instead of acting on the new one. Labels are in the language of
-the user the keyboard is for (``t``).
+Callback data is a short string ``action:subject[:strength]:tag`` (Telegram allows 64 bytes).
+The subject is what the action acts on: for the buttons of a pair and of its job, the id of
+the pair of pictures they were made for, so a button of an old pair is recognised as stale
+instead of acting on the new one; for the making-of, the job's id; for the gallery, /language
+and /settings, an index. Labels are in the language of the user the keyboard is for (``t``).
 
 A modified client can send any callback data, and in a group everyone sees everyone's
 buttons. So each button is sealed for the one user its keyboard was made for (its
 :class:`Owner`): the tag is an HMAC of that user's id and the data, under a key only the bot
 knows. A press whose tag does not match the presser is refused before any handler runs
-(``bot.handlers.check_seal``): a job id, a gallery panel or a /settings panel acts only for
-its owner, and nobody can forge a button by guessing an id.
+(``bot.handlers.guards.check_seal``): a job id, a gallery panel or a /settings panel acts only
+for its owner, and nobody can forge a button by guessing an id.
 """
 
 from __future__ import annotations
@@ -25,24 +26,31 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from engine import Strength
+from jobqueue import Size, Strength
 
 from . import texts
 from .i18n import LANGUAGES, Translator
-from .preferences import Choice, Preferences, Size, is_chosen
+from .preferences import Choice, Preferences, is_chosen
 
 
 class Action(enum.StrEnum):
+    # Their subject is the pair (its id):
     PAINT = "paint"  # queue the pair at a strength (also Lighter/Stronger on a result)
     SWAP = "swap"  # content <-> style
     DROP = "drop"  # forget the pair
     STOP = "stop"  # cancel the pair's queued or running job
     NEW_PAIR = "new"  # start over from a result
-    MAKING_OF = "film"  # the film of a result's run (its id slot holds the job id)
-    GALLERY = "gal"  # show a painting of the gallery (id slot: its index, in hex)
-    USE_PAINTING = "use"  # take that painting as the style (id slot: its index)
-    LANGUAGE = "lang"  # speak this language (id slot: its index in i18n.LANGUAGES)
-    SETTING = "set"  # change one setting (id slot: the index of the choice in CHOICES)
+    # Its subject is a job (its id):
+    MAKING_OF = "film"  # the film of a result's run
+    # Their subject is an index, in hex:
+    GALLERY = "gal"  # show a painting of the gallery (its index)
+    USE_PAINTING = "use"  # take that painting as the style (its index)
+    LANGUAGE = "lang"  # speak this language (its index in i18n.LANGUAGES)
+    PREFERENCE = "set"  # make one /settings choice (its index in CHOICES)
+
+
+PAIR_ACTIONS = frozenset({Action.PAINT, Action.SWAP, Action.DROP, Action.STOP, Action.NEW_PAIR})
+INDEX_ACTIONS = frozenset({Action.GALLERY, Action.USE_PAINTING, Action.LANGUAGE, Action.PREFERENCE})
 
 
 def button_key(bot_token: str) -> bytes:
@@ -77,13 +85,34 @@ TAG_BYTES = 9  # 12 characters of URL-safe base64
 
 @dataclass(frozen=True)
 class ButtonData:
+    """What a button does (``action``) to what (``subject``: a pair id, a job id or an index
+    in hex, by the action; read it as :attr:`pair_id`, :attr:`job_id` or :attr:`index`)."""
+
     action: Action
-    pair_id: str
-    strength: Strength | None = None
+    subject: str
+    strength: Strength | None = None  # PAINT's, and only PAINT's
+
+    @property
+    def pair_id(self) -> str:
+        """The pair a button of a pair or of its job was made for."""
+        assert self.action in PAIR_ACTIONS, f"a {self.action} button names no pair"
+        return self.subject
+
+    @property
+    def job_id(self) -> str:
+        """The job whose making-of a MAKING_OF button shows."""
+        assert self.action is Action.MAKING_OF, f"a {self.action} button names no job"
+        return self.subject
+
+    @property
+    def index(self) -> int:
+        """The painting, language or /settings choice a button names, by its index."""
+        assert self.action in INDEX_ACTIONS, f"a {self.action} button names no index"
+        return int(self.subject, 16)
 
     def encode(self, owner: Owner) -> str:
         """The callback data, sealed for ``owner``."""
-        parts = [self.action.value, self.pair_id]
+        parts = [self.action.value, self.subject]
         if self.strength is not None:
             parts.append(self.strength.value)
         payload = ":".join(parts)
@@ -96,22 +125,22 @@ class ButtonData:
         match = _DATA.fullmatch(data) if isinstance(data, str) else None
         if match is None:
             return None
-        action, pair_id, strength = match.groups()
+        action, subject, strength = match.groups()
         if (Action(action) is Action.PAINT) != (strength is not None):
             return None
-        return cls(Action(action), pair_id, Strength(strength) if strength else None)
+        return cls(Action(action), subject, Strength(strength) if strength else None)
 
     @staticmethod
     def pattern(action: Action) -> re.Pattern[str]:
         """For ``CallbackQueryHandler(pattern=...)``: well-formed data of this action."""
-        return re.compile(rf"^{action.value}:{_PAIR_ID}(?::(?:{_STRENGTH}))?:{_TAG}$")
+        return re.compile(rf"^{action.value}:{_SUBJECT}(?::(?:{_STRENGTH}))?:{_TAG}$")
 
 
-_PAIR_ID = r"[0-9a-f]{1,32}"  # a pair id, or for MAKING_OF a job id
+_SUBJECT = r"[0-9a-f]{1,32}"  # a pair id, a job id or an index, all in hex
 _STRENGTH = "|".join(strength.value for strength in Strength)
 _ACTION = "|".join(action.value for action in Action)
 _TAG = r"[A-Za-z0-9_-]{12}"
-_DATA = re.compile(rf"({_ACTION}):({_PAIR_ID})(?::({_STRENGTH}))?:{_TAG}")
+_DATA = re.compile(rf"({_ACTION}):({_SUBJECT})(?::({_STRENGTH}))?:{_TAG}")
 
 
 def _button(label: str, data: ButtonData, owner: Owner) -> InlineKeyboardButton:
@@ -228,15 +257,14 @@ def language_keyboard(owner: Owner, current: str) -> InlineKeyboardMarkup:
 def language_chosen(data: ButtonData) -> str | None:
     """The language a /language button names (None for an index no longer known)."""
     codes = list(LANGUAGES)
-    index = int(data.pair_id, 16)
-    return codes[index] if index < len(codes) else None
+    return codes[data.index] if data.index < len(codes) else None
 
 
 #: What each /settings button sets, by its index. Old buttons stay in chats: only append.
 CHOICES: list[Choice] = [*Size, False, True, *Strength]
 
 
-def settings_keyboard(
+def preferences_keyboard(
     t: Translator, owner: Owner, chosen: Preferences, sides: dict[Size, int]
 ) -> InlineKeyboardMarkup:
     """/settings: a row for the size, one for the colours, one for the default strength;
@@ -246,7 +274,7 @@ def settings_keyboard(
         # By identity: Size.MEDIUM == Strength.MEDIUM as strings, and False == 0.
         index = next(i for i, known in enumerate(CHOICES) if known is choice)
         shown = texts.marked(label) if is_chosen(chosen, choice) else label
-        return _button(shown, _indexed(Action.SETTING, index), owner)
+        return _button(shown, _indexed(Action.PREFERENCE, index), owner)
 
     return InlineKeyboardMarkup(
         [
@@ -260,10 +288,9 @@ def settings_keyboard(
     )
 
 
-def setting_chosen(data: ButtonData) -> Choice | None:
+def preference_chosen(data: ButtonData) -> Choice | None:
     """The choice a /settings button makes (None for an index no longer known)."""
-    index = int(data.pair_id, 16)
-    return CHOICES[index] if index < len(CHOICES) else None
+    return CHOICES[data.index] if data.index < len(CHOICES) else None
 
 
 def _indexed(action: Action, index: int) -> ButtonData:

@@ -9,6 +9,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from config.settings import Settings
 from jobqueue import JobQueue
 
 from .gallery import Gallery
@@ -16,7 +17,6 @@ from .limits import Limits
 from .metrics import Health, Metrics, MonitorServer
 from .progress import ChatThrottle
 from .sessions import SessionStore
-from .settings import Settings
 
 
 class BotData:

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 import aiofiles
 from telegram import Bot, Message
 
-from engine.options import Strength
 from jobqueue import (
     FAILURE_MESSAGE,
     NO_PAINTER_CODE,
@@ -28,10 +26,14 @@ from jobqueue import (
     Cancelled,
     Failed,
     Finished,
+    JobOrder,
     JobRecord,
     JobSpec,
+    Note,
+    NoteCode,
     ProgressInfo,
     ResultInfo,
+    Strength,
 )
 from jobqueue.logs import current_job
 
@@ -136,12 +138,10 @@ async def submit(
         target.reply_to_message_id,
         language=language,
     )
-    options = {
-        "strength": strength.value,
-        "size": chosen.size.value,  # the painter turns it into pixels, by its device
-        "preserve_colors": chosen.keep_colours,
-    }
-    spec = JobSpec(session.owner, content, style, options, dataclasses.asdict(ticket))
+    order = JobOrder(
+        strength, chosen.size, chosen.keep_colours
+    )  # the size in pixels: the painter's
+    spec = JobSpec(session.owner, content, style, order, dataclasses.asdict(ticket))
     return await data.queue.submit(spec)
 
 
@@ -240,16 +240,11 @@ def why(t: Translator, failed: Failed) -> str:
     return failed.reason
 
 
-#: The engine's note when the GPU had no room (``engine.optimize``), to word it again.
-_MADE_SMALLER = re.compile(r"Made at (\d+) px instead of (\d+) px\b.*")
-
-
-def note(t: Translator, text: str) -> str:
-    """A result's note in the user's language (one the bot does not know, as it came)."""
-    smaller = _MADE_SMALLER.fullmatch(text)
-    if smaller is None:
-        return text
-    return texts.made_smaller(t, int(smaller[1]), int(smaller[2]))
+def note(t: Translator, remark: Note) -> str:
+    """A painter's note about a result, in the user's language."""
+    match remark.code:
+        case NoteCode.MADE_SMALLER:
+            return texts.made_smaller(t, remark.params["made"], remark.params["asked"])
 
 
 def _count(data: BotData, outcome: Outcome, last: ProgressInfo | None) -> None:
@@ -268,7 +263,7 @@ async def deliver(
     """The picture as a photo with a caption, then the PNG file with the buttons: each sent
     once, however often Telegram stumbles or this process restarts in between."""
     png = await data.queue.result(record.id)
-    strength = Strength(record.options.get("strength", Strength.MEDIUM.value))
+    strength = record.order.strength
     reply = ticket.target.reply_parameters
     t = ticket.t
     if not ticket.photo_sent:
@@ -277,7 +272,7 @@ async def deliver(
             strength,
             (result.width, result.height),
             result.elapsed,
-            colours_kept=bool(record.options.get("preserve_colors")),
+            colours_kept=record.order.keep_colours,
         )
         if result.note:
             caption = f"{caption}\n{note(t, result.note)}"

@@ -6,10 +6,11 @@ restart does not hand out fresh allowances.
 from __future__ import annotations
 
 import datetime as dtm
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from .store import Database
 
 DATABASE = "limits.sqlite3"
 WINDOW_SECONDS = 60.0  # the picture rate is counted over the last minute
@@ -42,25 +43,19 @@ class Limits:
         self.jobs_per_day = jobs_per_day
         self.data_max_mb = data_max_mb
         self._clock = clock
-        self._db: sqlite3.Connection | None = None
+        self.database = Database(self.data_dir, DATABASE, _SCHEMA)
         self._size: tuple[float, int] | None = None  # (measured at, bytes)
 
     def open(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.data_dir / DATABASE, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
-        self._db = db
+        self.database.open()
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self.database.close()
 
     def take_picture(self, user_id: int) -> float | None:
         """Count one incoming picture; if over the rate, seconds until one more is fine."""
         now = self._clock()
-        db = self._db_()
+        db = self.database
         db.execute("DELETE FROM pictures WHERE at < ?", (now - WINDOW_SECONDS,))
         recent = [
             float(at)
@@ -82,18 +77,14 @@ class Limits:
         return (midnight - today).total_seconds()
 
     def jobs_today(self, user_id: int) -> int:
-        row = (
-            self._db_()
-            .execute(
-                "SELECT count FROM jobs_per_day WHERE user_id = ? AND day = ?",
-                (user_id, self._day()),
-            )
-            .fetchone()
-        )
+        row = self.database.execute(
+            "SELECT count FROM jobs_per_day WHERE user_id = ? AND day = ?",
+            (user_id, self._day()),
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def count_job(self, user_id: int) -> None:
-        self._db_().execute(
+        self.database.execute(
             "INSERT INTO jobs_per_day VALUES (?, ?, 1) ON CONFLICT (user_id, day)"
             " DO UPDATE SET count = count + 1",
             (user_id, self._day()),
@@ -113,8 +104,3 @@ class Limits:
 
     def _day(self) -> str:
         return dtm.datetime.fromtimestamp(self._clock(), dtm.UTC).date().isoformat()
-
-    def _db_(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise RuntimeError("the limits are not open")
-        return self._db

@@ -1,11 +1,11 @@
 """Pictures in and out: pick the image of a message, download and validate it, make previews.
 
 Decoding and encoding run in worker threads (``asyncio.to_thread``): a 20 MB photo must not
-stall other chats. Validation is the engine's ``load_image``, which refuses undecodable,
-tiny and huge images and any format but JPEG, PNG and WebP (``ImageError``); its ``code``
-and ``params`` are worded here in the user's language (``texts.image_problem``). A decode
-may take up to the engine's ``DECODE_BUDGET_BYTES``, so at most ``DECODES_AT_ONCE`` run at
-once, however many people send huge pictures together.
+stall other chats. Validation is ``pictures.load_image`` (Pillow only: the chat side never
+loads torch), which refuses undecodable, tiny and huge images and any format but JPEG, PNG
+and WebP (``ImageError``); its ``code`` and ``params`` are worded here in the user's language
+(``texts.image_problem``). A decode may take up to ``pictures.DECODE_BUDGET_BYTES``, so at
+most ``DECODES_AT_ONCE`` run at once, however many people send huge pictures together.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from PIL import Image
 from telegram import Bot, Message
 from telegram.error import BadRequest, NetworkError
 
-from engine import ImageError, load_image
-from engine.images import UNTRUSTED_FORMATS
+from pictures import ImageError, is_heif, load_image
 
 from . import texts
 from .i18n import Translator
@@ -34,13 +33,11 @@ logger = logging.getLogger(__name__)
 
 #: Image files accepted as documents, with the suffix they are stored under.
 IMAGE_MIME_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-#: ``ftyp`` brands of HEIC/HEIF, the iPhone's format: Pillow cannot read it, so it is named.
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 DECODE_SIDE = 1024  # pictures are decoded or reduced to about this size: fast, still faithful
 THUMBNAIL_SIDE = 320
 PREVIEW_GAP = 8
 JPEG_QUALITY = 90
-#: Pictures decoded at the same time: each may hold up to the engine's DECODE_BUDGET_BYTES
+#: Pictures decoded at the same time: each may hold up to pictures.DECODE_BUDGET_BYTES
 #: (200 MB) while it is reduced, so this bounds the bot's decoding memory at about 400 MB;
 #: two keep a second user from waiting behind one huge picture.
 DECODES_AT_ONCE = 2
@@ -102,11 +99,6 @@ async def fetch_picture(
         raise PictureRefused(texts.image_problem(t, error.code, error.params)) from error
 
 
-def is_heif(data: bytes) -> bool:
-    """Whether ``data`` is a HEIC/HEIF image, by its ISO media ``ftyp`` box and brand."""
-    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
-
-
 async def download(bot: Bot, image: IncomingImage) -> bytes:
     """The file's bytes (the caller checks ``file_size`` first: Telegram refuses big files).
     Both steps wait out passing trouble, as a reply would (``getFile`` by the rate limiter):
@@ -139,7 +131,7 @@ def _decode_slot() -> asyncio.Semaphore:
 
 
 def _validated_thumbnail(data: bytes) -> Image.Image:
-    image = load_image(data, max_side=DECODE_SIDE, formats=UNTRUSTED_FORMATS)
+    image = load_image(data, max_side=DECODE_SIDE)
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
     return image
 

@@ -6,7 +6,7 @@ outlives restarts and the daily sweep of idle sessions.
 **Sizes.** The operator's ``ENGINE_MAX_SIDE`` (or, unset, the engine's default: 384 px on the
 CPU, 512 px on a GPU) is *Medium*, what everybody got before sizes existed. *Small* is two
 thirds of it (256 px on the CPU), *Large* up to four times it (768 px on the CPU, 2048 px on a
-GPU with room for it): ``engine.options.size_sides``. A job carries the size's *name*; the painter
+GPU with room for it): ``jobqueue.orders.size_sides``. A job carries the size's *name*; the painter
 turns it into pixels by its own device, so a GPU worker paints GPU sizes whatever the bot's
 ``ENGINE_DEVICE`` says. /settings shows the pixels for ``ENGINE_DEVICE`` (``auto`` counts as
 the CPU); the result's caption always says what was made.
@@ -15,18 +15,11 @@ the CPU); the result's caption always says what was made.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from dataclasses import dataclass
 
-from engine.options import DEFAULT_MAX_SIDE, Strength, size_sides
-
-from .settings import Settings
-
-
-class Size(enum.StrEnum):
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
+from config import Settings
+from jobqueue import Size, Strength
+from jobqueue.orders import MEDIUM_SIDE, size_sides
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,6 @@ def device_kind(settings: Settings) -> str:
 
 def output_sides(settings: Settings) -> dict[Size, int]:
     """Each size's longest side in pixels as this bot expects its painter to make it (the
-    painter decides, by its own device: see ``EnginePainter.options``)."""
+    painter decides, by its own device: see ``worker.painter.EnginePainter.options``)."""
     kind = device_kind(settings)
-    medium = settings.engine_max_side or DEFAULT_MAX_SIDE[kind]
-    return {Size(name): side for name, side in size_sides(medium, kind).items()}
+    return size_sides(settings.engine_max_side or MEDIUM_SIDE[kind], kind)

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.options import Strength
+from jobqueue import Size, Strength
 
-from .preferences import Preferences, Size
+from .preferences import Preferences
+from .store import Database
 
 logger = logging.getLogger(__name__)
 
@@ -167,25 +168,18 @@ class SessionStore:
         self.root = Path(data_dir)
         self.max_idle = max_idle
         self._clock = clock
-        self._db: sqlite3.Connection | None = None
+        self.database = Database(self.root, DATABASE, _SCHEMA)
         self._sessions: dict[tuple[int, int], Session] = {}
         self._preferences: dict[int, Preferences] = {}
 
     def open(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.root / DATABASE, isolation_level=None, check_same_thread=False)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
-        self._db = db
+        self.database.open()
 
     def close(self) -> None:
         """Close the database; the sessions and their files stay for the next start."""
         self._sessions.clear()
         self._preferences.clear()
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self.database.close()
 
     def get(self, chat_id: int, user_id: int) -> Session:
         """The user's session in this chat: from memory, from disk, or a fresh one."""
@@ -203,7 +197,7 @@ class SessionStore:
     def idle(self) -> list[Session]:
         """Sessions nobody has written to for ``max_idle`` seconds."""
         cutoff = self._clock() - self.max_idle
-        rows = self._db_().execute(
+        rows = self.database.execute(
             "SELECT chat_id, user_id FROM sessions WHERE last_seen < ?", (cutoff,)
         )
         return [self.peek(chat_id, user_id) for chat_id, user_id in rows]
@@ -212,7 +206,7 @@ class SessionStore:
         """Delete a session, its row and its files."""
         shutil.rmtree(session.folder, ignore_errors=True)
         self._sessions.pop((session.chat_id, session.user_id), None)
-        self._db_().execute(
+        self.database.execute(
             "DELETE FROM sessions WHERE chat_id = ? AND user_id = ?",
             (session.chat_id, session.user_id),
         )
@@ -222,18 +216,16 @@ class SessionStore:
         known = self._preferences.get(user_id)
         if known is not None:
             return known
-        row = (
-            self._db_()
-            .execute("SELECT * FROM preferences WHERE user_id = ?", (user_id,))
-            .fetchone()
-        )
+        row = self.database.execute(
+            "SELECT * FROM preferences WHERE user_id = ?", (user_id,)
+        ).fetchone()
         chosen = Preferences() if row is None else _preferences(row)
         self._preferences[user_id] = chosen
         return chosen
 
     def choose(self, user_id: int, preferences: Preferences) -> None:
         """Keep the user's new choices (written at once: a restart keeps them)."""
-        self._db_().execute(
+        self.database.execute(
             "INSERT OR REPLACE INTO preferences VALUES (?, ?, ?, ?, ?)",
             (
                 user_id,
@@ -250,11 +242,9 @@ class SessionStore:
 
     def _load(self, chat_id: int, user_id: int) -> Session:
         session = Session(chat_id, user_id, self._folder(chat_id, user_id), on_change=self._save)
-        row = (
-            self._db_()
-            .execute("SELECT * FROM sessions WHERE chat_id = ? AND user_id = ?", (chat_id, user_id))
-            .fetchone()
-        )
+        row = self.database.execute(
+            "SELECT * FROM sessions WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+        ).fetchone()
         if row is not None:
             session.content = _picture(row["content"])
             session.style = _picture(row["style"])
@@ -264,7 +254,7 @@ class SessionStore:
         return session
 
     def _save(self, session: Session) -> None:
-        self._db_().execute(
+        self.database.execute(
             "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 session.chat_id,
@@ -276,11 +266,6 @@ class SessionStore:
                 session.last_seen,
             ),
         )
-
-    def _db_(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise RuntimeError("the session store is not open")
-        return self._db
 
 
 def _preferences(row: sqlite3.Row) -> Preferences:

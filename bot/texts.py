@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine import Strength
-from engine.errors import ImageProblem
+from jobqueue import Size, Strength
+from pictures import ImageProblem
 
 from .i18n import ENGLISH, Translator
-from .preferences import Size
 
 
 def N_(message: str) -> str:
@@ -112,7 +111,7 @@ HEIC = N_(
 DOWNLOAD_FAILED = N_("I couldn't download that picture from Telegram. Please send it again.")
 UNKNOWN_COMMAND = N_("I don't know that command. /help shows what I can do.")
 
-#: What the engine finds wrong with an image (``ImageError.code``), with its ``params``.
+#: What ``pictures`` finds wrong with an image (``ImageError.code``), with its ``params``.
 IMAGE_PROBLEMS: dict[ImageProblem, str] = {
     ImageProblem.UNREADABLE: N_(
         "I could not read this image. Please send a JPEG, PNG or WebP picture."
@@ -145,7 +144,7 @@ def too_big(t: Translator, limit_mb: int) -> str:
 
 
 def image_problem(t: Translator, code: str | None, params: Mapping[str, object]) -> str:
-    """The engine's objection to an image, in the reader's language (unreadable if unknown)."""
+    """What is wrong with a picture, in the reader's language (unreadable if unknown)."""
     try:
         return t(IMAGE_PROBLEMS[ImageProblem(code or "")]).format(**params)
     except (ValueError, KeyError, IndexError):  # a code or a number this bot does not know
@@ -171,7 +170,7 @@ MAKING_OF_GONE = N_("The making-of is kept for a day; this one is gone.")
 
 
 def marked(label: str) -> str:
-    """A button label marked as the current choice (the default strength, a setting)."""
+    """A button label marked as the current choice (the default strength, a preference)."""
     return f"• {label}"
 
 
@@ -214,14 +213,16 @@ LANGUAGE_CHOSEN = N_("Done: I'll speak English from now on. /language changes it
 SIZE_LABELS = {Size.SMALL: N_("Small"), Size.MEDIUM: N_("Medium"), Size.LARGE: N_("Large")}
 COLOURS_STYLE_BUTTON = N_("🎨 The style's colours")
 COLOURS_KEPT_BUTTON = N_("📷 Keep my photo's colours")
-SETTING_SAVED = N_("Saved.")
+PREFERENCE_SAVED = N_("Saved.")
 
 
 def size_button(t: Translator, size: Size, side: int) -> str:
     return t.gettext("{size} · {side} px").format(size=t(SIZE_LABELS[size]), side=side)
 
 
-def settings(t: Translator, size: Size, side: int, keep_colours: bool, strength: Strength) -> str:
+def preferences_panel(
+    t: Translator, size: Size, side: int, keep_colours: bool, strength: Strength
+) -> str:
     """/settings: what the user's pictures are made with, above the buttons that change it."""
     colours = t.gettext("your photo's, kept") if keep_colours else t.gettext("the style's")
     return "\n".join(

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import pytest
 from PIL import Image
 
-import engine.painter
+import worker.painter
 from bot import buttons, texts
 from bot.context import BotApplication
 from engine import Progress, Result, StyleOptions, stylize
@@ -143,4 +143,4 @@ def watch_engine(
 
         return stylize(content, style, options, on_progress=report, cancel=cancel)
 
-    monkeypatch.setattr(engine.painter, "stylize", stylize_watched)
+    monkeypatch.setattr(worker.painter, "stylize", stylize_watched)

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from bot import texts
 from bot.app import build_application
 from bot.context import BotApplication
-from bot.settings import Secret, Settings
+from config.settings import Secret, Settings
 from jobqueue import JobQueue
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import BOT_TOKEN, SendPair, StartBot, in_group

@@ -16,8 +16,7 @@ import pytest
 
 import bot.app
 from bot import texts
-from bot.__main__ import formatter
-from bot.settings import RedactingFormatter
+from config.logs import RedactingFormatter, formatter
 from jobqueue.logs import JobIdFilter, current_job
 from jobqueue.redis import RedisQueue
 from tests.botapi import BotApiServer

@@ -17,7 +17,7 @@ import pytest
 from bot import jobs, texts
 from bot.context import BotApplication
 from bot.jobs import Ticket
-from jobqueue import JobSpec
+from jobqueue import JobOrder, JobSpec
 from tests.botapi import BotApiServer
 from tests.chat import (
     ALICE,
@@ -151,11 +151,10 @@ async def test_a_malformed_job_record_is_set_aside_and_the_others_delivered(
     sent = telegram.user_sends_command(ALICE, "/start")
     await telegram.await_message(ALICE, after=sent)
     pictures = encode(gradient(72, 40)), encode(stripes())
-    options = {"strength": "medium", "size": "medium", "preserve_colors": False}
     broken = {"chat_id": "not a chat", "user_id": BOB, "pair_id": "00ff"}
     good = dataclasses.asdict(Ticket(ALICE, ALICE, "00ff"))
-    bad = await data.queue.submit(JobSpec(str(BOB), *pictures, options, broken))
-    await data.queue.submit(JobSpec(str(ALICE), *pictures, options, good))
+    bad = await data.queue.submit(JobSpec(str(BOB), *pictures, JobOrder(), broken))
+    await data.queue.submit(JobSpec(str(ALICE), *pictures, JobOrder(), good))
 
     def spawn(follower: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         return bot.create_task(follower, name=name)  # as the adoption chore spawns them

@@ -22,14 +22,13 @@ from babel.messages.pofile import read_po
 
 from bot import i18n, jobs, texts
 from bot.i18n import ENGLISH
-from bot.preferences import Size
-from engine import ImageError, Strength, StyleOptions, load_image
-from engine.errors import ImageProblem
-from engine.painter import EnginePainter
-from jobqueue import FAILURE_MESSAGE, Failed, PictureRefused
+from engine import StyleOptions
+from jobqueue import FAILURE_MESSAGE, Failed, JobOrder, Note, NoteCode, PaintRefused, Size, Strength
+from pictures import ImageError, ImageProblem, load_image
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import ALICE, BOB, StartBot, labels, painting, progress_noted
 from tests.pictures import encode, gradient, png_claiming, stripes
+from worker.painter import EnginePainter
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 RU = i18n.translator("ru")
@@ -128,7 +127,10 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
         ("too_small", {}),  # numbers missing: the general sentence, never a crash
     ],
     "size_button": [(Size.LARGE, 768)],
-    "settings": [(Size.LARGE, 768, True, Strength.STRONG), (Size.SMALL, 256, False, "medium")],
+    "preferences_panel": [
+        (Size.LARGE, 768, True, Strength.STRONG),
+        (Size.SMALL, 256, False, "medium"),
+    ],
     "queued": [(0,), (1,), (3,), (7,)],
     "painting": [(0.4, 1, 2, 50)],
     "done": [(79,)],
@@ -234,16 +236,18 @@ def test_a_failed_job_is_explained_in_the_users_language():
     assert jobs.why(ENGLISH, refused).startswith("This image is too small (16×16)")
     assert jobs.why(RU, Failed(FAILURE_MESSAGE)) == RU(texts.PAINTING_WENT_WRONG)
     assert jobs.why(RU, Failed("A painter's own words.")) == "A painter's own words."
-    gpu_note = "Made at 358 px instead of 512 px: the GPU ran out of memory."
-    assert jobs.note(ENGLISH, gpu_note) == gpu_note  # the engine's note, worded again
+    gpu_note = Note(NoteCode.MADE_SMALLER, {"made": 358, "asked": 512})
+    assert jobs.note(ENGLISH, gpu_note) == (
+        "Made at 358 px instead of 512 px: the GPU ran out of memory."
+    )
     assert jobs.note(RU, gpu_note) == texts.made_smaller(RU, 358, 512)
 
 
 def test_the_engine_painter_passes_the_objection_on():
     painter = EnginePainter(StyleOptions(device="cpu", max_side=64))
     tiny = encode(gradient(16, 16))
-    with pytest.raises(PictureRefused) as raised:
-        painter(tiny, encode(stripes()), {}, lambda _: None, threading.Event())
+    with pytest.raises(PaintRefused) as raised:
+        painter(tiny, encode(stripes()), JobOrder(), lambda _: None, threading.Event())
     assert raised.value.failed() == Failed(str(raised.value), "too_small", TOO_SMALL_PARAMS)
 
 

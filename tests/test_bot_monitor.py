@@ -13,7 +13,7 @@ import pytest
 
 import bot.metrics
 from bot.metrics import Health, MonitorServer
-from bot.settings import load_settings
+from config.settings import load_settings
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 PROMPT = 0.5  # seconds: a health check's budget is a few seconds, a scrape's too

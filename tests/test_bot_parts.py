@@ -15,8 +15,7 @@ from bot.context import BotData
 from bot.i18n import ENGLISH
 from bot.progress import ChatThrottle
 from bot.sessions import Picture, Session, SessionStore, Stage
-from engine import Strength
-from jobqueue import JobSpec
+from jobqueue import JobSpec, Strength
 from jobqueue.embedded import EmbeddedQueue
 from tests.painters import FakePainter
 from tests.pictures import encode, gradient
@@ -75,6 +74,16 @@ def test_a_button_is_sealed_for_its_owner_only():
     assert not other_bot.owns(data), "the key comes from the bot's token"
 
 
+def test_a_button_names_its_subject_by_what_it_is():
+    assert ButtonData(Action.STOP, PAIR).pair_id == PAIR
+    assert ButtonData(Action.MAKING_OF, "7f").job_id == "7f"
+    assert ButtonData(Action.GALLERY, "b").index == 11
+    choice = ButtonData(Action.PREFERENCE, "3")
+    assert ButtonData.decode(choice.encode(ALICE_KEYS)) == choice
+    assert buttons.preference_chosen(choice) is buttons.CHOICES[3]
+    assert buttons.preference_chosen(ButtonData(Action.PREFERENCE, "ff")) is None
+
+
 def test_result_buttons_offer_only_a_step_that_exists():
     def labels(strength: Strength) -> list[str]:
         keyboard = buttons.result_keyboard(ENGLISH, ALICE_KEYS, PAIR, strength).inline_keyboard
@@ -87,6 +96,28 @@ def test_result_buttons_offer_only_a_step_that_exists():
         texts.NEW_PAIR_BUTTON,
     ]
     assert labels(Strength.STRONG) == [texts.LIGHTER_BUTTON, texts.NEW_PAIR_BUTTON]
+
+
+def test_result_buttons_name_the_pair_the_strengths_and_the_film_sealed_for_their_owner():
+    keyboard = buttons.result_keyboard(ENGLISH, ALICE_KEYS, PAIR, Strength.MEDIUM, "2a")
+    data = [button.callback_data for row in keyboard.inline_keyboard for button in row]
+    assert all(isinstance(item, str) and ALICE_KEYS.owns(item) for item in data)
+    assert [ButtonData.decode(item) for item in data] == [
+        ButtonData(Action.PAINT, PAIR, Strength.LIGHT),
+        ButtonData(Action.PAINT, PAIR, Strength.STRONG),
+        ButtonData(Action.NEW_PAIR, PAIR),
+        ButtonData(Action.MAKING_OF, "2a"),
+    ]
+    assert keyboard.inline_keyboard[-1][0].text == texts.MAKING_OF_BUTTON
+
+
+def test_a_preference_or_language_button_past_the_known_ones_chooses_nothing():
+    past = len(buttons.CHOICES)
+    assert buttons.preference_chosen(ButtonData(Action.PREFERENCE, format(past, "x"))) is None
+    last = ButtonData(Action.PREFERENCE, format(past - 1, "x"))
+    assert buttons.preference_chosen(last) is buttons.CHOICES[-1]
+    assert buttons.language_chosen(ButtonData(Action.LANGUAGE, "2")) is None
+    assert buttons.language_chosen(ButtonData(Action.LANGUAGE, "1")) == "ru"
 
 
 def test_sentences_with_numbers():

@@ -10,16 +10,19 @@ from typing import Any
 import pytest
 from PIL import Image
 
+import engine.options
 from bot import texts
 from bot.i18n import ENGLISH
-from bot.preferences import Preferences, Size, output_sides
+from bot.preferences import Preferences, output_sides
 from bot.sessions import SessionStore
-from bot.settings import Secret, Settings
-from engine import Strength, StyleOptions
-from engine.painter import EnginePainter
+from config.settings import Secret, Settings
+from engine import StyleOptions
+from jobqueue import JobOrder, Size, Strength
+from jobqueue.orders import MEDIUM_SIDE
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import ALICE, BOB, SendPair, StartBot, labels, press_strength, watch_engine
 from tests.pictures import encode, gradient, stripes
+from worker.painter import EnginePainter
 
 RESULT_TIMEOUT = 120
 #: The buttons of /settings with the test engine (ENGINE_MAX_SIDE=64: Medium), untouched.
@@ -62,21 +65,24 @@ def test_each_size_derives_from_the_operators_max_side(values: dict[str, Any], s
     assert tuple(output_sides(settings_for(**values)).values()) == sides
 
 
-def test_the_painter_applies_the_jobs_choices_within_the_operators_limit():
+def test_the_painter_applies_the_jobs_order_within_the_operators_limit():
     painter = EnginePainter(StyleOptions(device="cpu", max_side=64, steps=6))
-    assert painter.options({"strength": "light"}) == StyleOptions(
-        device="cpu", max_side=64, steps=6, strength=Strength.LIGHT
+    assert painter.options(JobOrder(Strength.LIGHT)) == StyleOptions(
+        device="cpu", max_side=64, steps=6, strength=engine.options.Strength.LIGHT
     )
-    chosen = painter.options({"strength": "strong", "max_side": 128, "preserve_colors": True})
-    assert (chosen.strength, chosen.max_side, chosen.preserve_colors) == ("strong", 128, True)
-    assert painter.options({"max_side": 5000}).max_side == 256  # Large at most
-    assert painter.options({"size": "large"}).max_side == 256  # by the painter's device
-    assert painter.options({"size": "small", "max_side": 200}).max_side == 43
-    assert painter.options({"max_side": 8}).max_side == 32
-    assert painter.options({"max_side": "big"}).max_side == 64  # nonsense is ignored
+    chosen = painter.options(JobOrder(Strength.STRONG, Size.LARGE, keep_colours=True))
+    assert (chosen.strength, chosen.max_side, chosen.preserve_colors) == ("strong", 256, True)
+    assert painter.options(JobOrder(size=Size.SMALL)).max_side == 43
     default = EnginePainter(StyleOptions(device="cpu"))  # ENGINE_MAX_SIDE unset: the CPU's 384
-    assert default.options({"max_side": 4000}).max_side == 768
-    assert default.options({}).max_side is None  # the engine's own default
+    assert default.options(JobOrder(size=Size.LARGE)).max_side == 768
+    assert default.options(JobOrder()).max_side == 384
+
+
+def test_the_sizes_medium_is_the_engines_own_default():
+    assert MEDIUM_SIDE == engine.options.DEFAULT_MAX_SIDE
+    assert [strength.value for strength in Strength] == [
+        strength.value for strength in engine.options.Strength
+    ]
 
 
 def test_preferences_are_kept_per_user_across_a_restart(tmp_path: Path):
@@ -91,7 +97,7 @@ def test_preferences_are_kept_per_user_across_a_restart(tmp_path: Path):
     store.open()
     assert store.preferences(ALICE) == chosen
     assert store.preferences(BOB) == Preferences()
-    store._db_().execute("UPDATE preferences SET size = 'huge', strength = 'wild'")  # a downgrade
+    store.database.execute("UPDATE preferences SET size = 'huge', strength = 'wild'")  # a downgrade
     store.close()
     store.open()
     assert store.preferences(ALICE) == dataclasses.replace(
@@ -111,9 +117,9 @@ def record_options(monkeypatch: pytest.MonkeyPatch) -> list[StyleOptions]:
 
 
 async def change(telegram: BotApiServer, user: int, shown: BotMessage, label: str) -> BotMessage:
-    """Press a /settings button: the note, then the message edited to the new settings."""
+    """Press a /settings button: the note, then the message edited to the new preferences."""
     press = telegram.user_presses_button(user, shown.message_id, label=label)
-    assert await telegram.await_button_answer(press) == texts.SETTING_SAVED
+    assert await telegram.await_button_answer(press) == texts.PREFERENCE_SAVED
     return await telegram.await_edit(user, shown.message_id, after=press)
 
 
@@ -127,7 +133,7 @@ async def result_of(telegram: BotApiServer, user: int, after: int) -> tuple[str,
 
 
 @pytest.mark.slow
-async def test_settings_change_the_picture_and_survive_a_restart(
+async def test_preferences_change_the_picture_and_survive_a_restart(
     start_bot: StartBot,
     telegram: BotApiServer,
     send_pair: SendPair,
@@ -137,13 +143,17 @@ async def test_settings_change_the_picture_and_survive_a_restart(
     async with start_bot():
         sent = telegram.user_sends_command(ALICE, "/settings")
         shown = await telegram.await_message(ALICE, after=sent)
-        assert shown.body == texts.settings(ENGLISH, Size.MEDIUM, 64, False, Strength.MEDIUM)
+        assert shown.body == texts.preferences_panel(
+            ENGLISH, Size.MEDIUM, 64, False, Strength.MEDIUM
+        )
         assert labels(shown) == DEFAULT_BUTTONS
 
         await change(telegram, ALICE, shown, "Large")
         await change(telegram, ALICE, shown, "Keep my photo's colours")
         edited = await change(telegram, ALICE, shown, "Strong")
-        assert edited.body == texts.settings(ENGLISH, Size.LARGE, 256, True, Strength.STRONG)
+        assert edited.body == texts.preferences_panel(
+            ENGLISH, Size.LARGE, 256, True, Strength.STRONG
+        )
         assert "• Size: Large, 256 px on the longer side" in edited.body
         assert labels(edited) == [
             "Small · 43 px",
@@ -163,12 +173,12 @@ async def test_settings_change_the_picture_and_survive_a_restart(
         assert caption.startswith("Medium style · 240×135 px · colours kept · ")
         assert picture.size == (240, 135)
         assert (runs[-1].strength, runs[-1].max_side, runs[-1].preserve_colors) == (
-            Strength.MEDIUM,
+            engine.options.Strength.MEDIUM,
             256,
             True,
         )
 
-        # Bob has settings of his own: the operator's size, the style's colours.
+        # Bob has preferences of his own: the operator's size, the style's colours.
         bob_pair = await send_pair(BOB, encode(gradient(240, 135)), encode(stripes()))
         assert labels(bob_pair)[:3] == ["Light", "• Medium", "Strong"]
         progress = await press_strength(telegram, BOB, bob_pair, "Light")
@@ -180,7 +190,9 @@ async def test_settings_change_the_picture_and_survive_a_restart(
     async with start_bot():  # the same DATA_DIR: Alice's choices are still hers
         sent = telegram.user_sends_command(ALICE, "/settings")
         shown = await telegram.await_message(ALICE, after=sent)
-        assert shown.body == texts.settings(ENGLISH, Size.LARGE, 256, True, Strength.STRONG)
+        assert shown.body == texts.preferences_panel(
+            ENGLISH, Size.LARGE, 256, True, Strength.STRONG
+        )
         small = await change(telegram, ALICE, shown, "Small")
         assert labels(small)[:3] == ["• Small · 43 px", "Medium · 64 px", "Large · 256 px"]
         await change(telegram, ALICE, shown, "The style's colours")
@@ -196,7 +208,9 @@ async def test_settings_change_the_picture_and_survive_a_restart(
 
 
 @pytest.mark.slow
-async def test_settings_speak_russian_too(bot: object, telegram: BotApiServer, send_pair: SendPair):
+async def test_preferences_speak_russian_too(
+    bot: object, telegram: BotApiServer, send_pair: SendPair
+):
     telegram.user_speaks(ALICE, "ru")
     sent = telegram.user_sends_command(ALICE, "/settings")
     shown = await telegram.await_message(ALICE, after=sent)

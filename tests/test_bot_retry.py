@@ -6,10 +6,17 @@ import logging
 from typing import Any
 
 import pytest
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot import retry
-from bot.retry import PatientRateLimiter, QuietRequest, persist
+from bot.retry import PatientRateLimiter, QuietRequest, persist, with_retries
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -59,6 +66,7 @@ async def test_a_reply_waits_out_5xx_timeouts_and_flood_limits(no_waiting: list[
     assert no_waiting == [1.0, 2.0, 7.0, 4.0]  # growing pauses; the flood limit as asked
     lines = [r for r in caplog.records if r.name == "bot.retry"]
     assert len(lines) == 4 and all(r.levelno == logging.WARNING and not r.exc_info for r in lines)
+    assert lines[0].getMessage() == "The sendMessage call failed (Bad Gateway); trying again in 1 s"
 
 
 async def test_a_reply_gives_up_after_two_minutes_with_the_last_error(no_waiting: list[float]):
@@ -91,10 +99,31 @@ async def test_persist_hands_back_what_the_call_returned():
 
 
 def test_an_html_error_page_is_an_error_without_a_logged_traceback(caplog):
-    with caplog.at_level(logging.DEBUG), pytest.raises(Exception, match="Invalid server"):
+    with caplog.at_level(logging.DEBUG), pytest.raises(TelegramError) as raised:
         QuietRequest.parse_json_payload(b"<html><h1>502 Bad Gateway</h1></html>")
+    assert str(raised.value) == "Invalid server response"
     assert not [r for r in caplog.records if r.exc_info]
     assert QuietRequest.parse_json_payload(b'{"ok": true}') == {"ok": True}
+    assert QuietRequest.parse_json_payload(b'{"text": "caf\xe9"}') == {"text": "caf\ufffd"}
+
+
+async def test_a_result_send_that_gives_up_says_so_and_returns_nothing(caplog):
+    with caplog.at_level(logging.WARNING, logger="bot.retry"):
+        assert await with_retries(Flaky(Forbidden("blocked")), 60, "result file") is None
+        assert await with_retries(Flaky(*[TimedOut()] * 99), 60, "result photo") is None
+    gave_up = [r.getMessage() for r in caplog.records if "Gave up" in r.getMessage()]
+    assert gave_up == [
+        "Gave up on the result file: blocked",
+        "Gave up on the result photo after 60 s of failures: Timed out",
+    ]
+    assert await with_retries(Flaky(NetworkError("502")), 60, "result") == {"ok": True}
+
+
+def test_what_passes_by_itself():
+    assert retry.is_passing(NetworkError("Bad Gateway")) and retry.is_passing(TimedOut())
+    assert retry.is_passing(RetryAfter(3))
+    assert not retry.is_passing(BadRequest("chat not found"))
+    assert not retry.is_passing(Forbidden("blocked")) and not retry.is_passing(ValueError())
 
 
 def test_brief_keeps_a_log_line_short():
