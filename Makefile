@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint mutate clean
 
 run: $(VENV)/.stamp-base
 	$(BIN)/python -m bot
@@ -19,6 +19,21 @@ test: $(VENV)/.stamp-test
 
 bench: $(VENV)/.stamp-bench
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Mutation testing of one module against the tests that cover it, in a scratch copy (.mutate/):
+#   make mutate MODULE=bot/retry.py TESTS="tests/test_bot_retry.py"
+# Not in CI (a module takes minutes); run it after changing a module's behaviour.
+mutate: $(VENV)/.stamp-mutate
+	@test -n "$(MODULE)" -a -n "$(TESTS)" \
+		|| { echo 'usage: make mutate MODULE=bot/limits.py TESTS="tests/test_bot_parts.py"'; exit 2; }
+	rm -rf .mutate && mkdir .mutate
+	cp -r bot config engine jobqueue pictures worker tests pyproject.toml .mutate/
+	sed -i -e 's|^source_paths = .*|source_paths = ["$(MODULE)"]|' \
+		-e 's|^pytest_add_cli_args_test_selection = .*|pytest_add_cli_args_test_selection = [$(foreach t,$(TESTS),"$(t)",)]|' \
+		.mutate/pyproject.toml
+	@# The last progress line counts them: 🎉 killed, 🫥 no test reached it, 🙁 survived.
+	cd .mutate && ../$(BIN)/mutmut run --max-children 2 | tr '\r' '\n' | tail -n 2
+	cd .mutate && ../$(BIN)/mutmut results
 
 lint: $(VENV)/.stamp-lint
 	$(BIN)/ruff check .
@@ -36,4 +51,4 @@ $(VENV)/.stamp-%: pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) benchmarks/out .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) benchmarks/out .pytest_cache .ruff_cache .mypy_cache .mutate

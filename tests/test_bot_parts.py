@@ -13,6 +13,7 @@ from bot.app import forget_idle
 from bot.buttons import Action, ButtonData
 from bot.context import BotData
 from bot.i18n import ENGLISH
+from bot.limits import Limits
 from bot.progress import ChatThrottle
 from bot.sessions import Picture, Session, SessionStore, Stage
 from jobqueue import JobSpec, Strength
@@ -220,3 +221,25 @@ async def test_the_idle_sweep_forgets_old_sessions_but_not_one_whose_job_runs(tm
         gate.set()
         await data.queue.close()
         data.sessions.close()
+
+
+def test_the_picture_rate_forgets_pictures_older_than_a_minute(tmp_path):
+    now = [1000.0]
+    limits = Limits(
+        tmp_path, pictures_per_minute=2, jobs_per_day=0, data_max_mb=0, clock=lambda: now[0]
+    )
+    limits.open()
+    try:
+        assert limits.take_picture(1) is None
+        now[0] += 10
+        assert limits.take_picture(1) is None
+        now[0] += 20  # two pictures in the last 30 s: the third waits for the first to age
+        assert limits.take_picture(1) == pytest.approx(30.0)
+        assert limits.take_picture(2) is None, "another user has an allowance of their own"
+        now[0] += 31  # the first picture is 61 s old, the second 51 s
+        assert limits.take_picture(1) is None
+        assert limits.take_picture(1) == pytest.approx(9.0), "the second still counts"
+        now[0] += 60
+        assert limits.take_picture(1) is None and limits.take_picture(1) is None
+    finally:
+        limits.close()
