@@ -11,16 +11,20 @@ import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
+from threading import Event
 
 import pytest
 
 import bot.app
 from bot import texts
 from config.logs import RedactingFormatter, formatter
+from jobqueue import JobOrder, Painted, Report
+from jobqueue.embedded import EmbeddedQueue
 from jobqueue.logs import JobIdFilter, current_job
 from jobqueue.redis import RedisQueue
 from tests.botapi import BotApiServer
 from tests.chat import ALICE, BOB, SendPair, StartBot, assert_no_reply, press_strength
+from tests.painters import CRASH, FakePainter
 from tests.pictures import encode, gradient, noise
 from tests.processes import free_port
 from tests.redis_server import start_redis, stop_redis
@@ -180,6 +184,31 @@ async def test_metrics_and_health_over_http_match_what_happened(
         assert "stylebot_step_seconds_count 1.0" in lines
         assert "stylebot_queue_depth 0.0" in lines and "stylebot_workers 1.0" in lines
         assert any(line.startswith("process_resident_memory_bytes ") for line in lines)
+
+
+class CrashingPainter(FakePainter):
+    """Fails every job as a bug in the painter would."""
+
+    def __call__(
+        self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: Event
+    ) -> Painted:
+        return super().__call__(CRASH, style, order, report, cancel)
+
+
+async def test_a_failed_job_is_counted_as_failed(
+    start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair, tmp_path: Path
+):
+    queue = EmbeddedQueue(tmp_path / "queue", CrashingPainter())
+    async with start_bot(queue=queue) as application:
+        pair = await send_pair(ALICE)
+        progress = await press_strength(telegram, ALICE, pair, "Light")
+        went_wrong = texts.FAILED.format(reason=texts.PAINTING_WENT_WRONG)
+        await telegram.await_edit(ALICE, progress.message_id, contains=went_wrong)
+
+        registry = application.bot_data.metrics.registry
+        for outcome, count in {"failed": 1.0, "done": 0.0, "cancelled": 0.0}.items():
+            sample = registry.get_sample_value("stylebot_jobs_total", {"outcome": outcome})
+            assert sample == count, outcome
 
 
 async def test_a_failed_warm_up_shows_in_health_and_users_hear_painting_is_unavailable(

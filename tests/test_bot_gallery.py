@@ -102,6 +102,20 @@ async def test_a_painting_chosen_before_the_photo_waits_for_it(
     assert pair.body == texts.PAIR_READY
 
 
+async def test_use_this_one_takes_the_painting_shown(bot: BotApplication, telegram: BotApiServer):
+    shown = await open_gallery(telegram, ALICE)
+    for index in (1, 2):
+        press = telegram.user_presses_button(ALICE, shown.message_id, label="▶")
+        await telegram.await_edit(ALICE, shown.message_id, after=press, contains=caption(index))
+    press = telegram.user_presses_button(ALICE, shown.message_id, label="Use this one")
+    kept = await telegram.await_message(ALICE, after=press)
+    assert kept.body == texts.PAINTING_KEPT
+
+    style = bot.bot_data.sessions.get(ALICE, ALICE).style
+    assert style is not None
+    assert style.path.read_bytes() == bot.bot_data.gallery[2].path.read_bytes()
+
+
 async def open_gallery(telegram: BotApiServer, user: int) -> BotMessage:
     sent = telegram.user_sends_command(user, "/styles")
     shown = await telegram.await_message(user, after=sent, kind="photo")

@@ -6,21 +6,24 @@ the test acts gets many steps and is cancelled as soon as it has shown progress.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
 import pytest
 from PIL import Image
+from telegram import Bot, InlineKeyboardMarkup
 
 from bot import texts
 from bot.app import FLOOD_RETRIES
 from bot.context import BotApplication
 from bot.i18n import ENGLISH
+from bot.progress import ChatThrottle, ProgressMessage, Target
 from engine import Progress
-from jobqueue import FAILURE_MESSAGE, JobState
+from jobqueue import FAILURE_MESSAGE, Cancelled, JobEvent, JobState, Queued
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import (
     ALICE,
@@ -338,6 +341,43 @@ async def test_progress_shows_previews_and_survives_refused_edits(
         assert not refused.ok and preview.ok  # a refused preview does not stop the next
         after_flood = next(c for c in edits if c.seq > floods[-1].seq)
         assert after_flood.at - floods[-1].at >= 0.9, "the bot honours retry_after itself"
+
+
+# PTB's own RetryAfter constructor warns about a coming type change of ``retry_after``.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_progress_edit_told_to_retry_after_n_seconds_waits_them(telegram: BotApiServer):
+    """The progress message alone, on a Bot without AIORateLimiter (which would retry the
+    429 itself): the message's own back-off is what keeps the next edit away."""
+    events: asyncio.Queue[JobEvent] = asyncio.Queue()
+
+    async def job_events() -> AsyncIterator[JobEvent]:
+        while not isinstance(event := await events.get(), Cancelled):
+            yield event
+        yield event
+
+    telegram.user_sends_command(ALICE, "/start")  # a chat the bot may write to
+    async with Bot(telegram.token, base_url=telegram.base_url) as bot:
+        progress = ProgressMessage(
+            bot,
+            Target(ALICE),
+            ChatThrottle(interval=0.01),
+            t=ENGLISH,
+            markup=InlineKeyboardMarkup([]),
+            preview_interval=0,
+        )
+        await events.put(Queued(2))
+        following = asyncio.create_task(progress.follow(job_events(), encode(gradient())))
+        telegram.flood_limit("editMessageCaption", retry_after=1)
+        await events.put(Queued(1))
+        flooded = await telegram.await_call("editMessageCaption", after=0)
+        assert flooded.status == HTTPStatus.TOO_MANY_REQUESTS
+        await events.put(Queued(0))  # ready to be shown at once, but Telegram said wait
+        shown = await telegram.await_call("editMessageCaption", after=flooded.seq)
+        await events.put(Cancelled())
+        assert await following == Cancelled()
+
+    assert shown.ok and shown.params["caption"] == texts.queued(ENGLISH, 0)
+    assert shown.at - flooded.at >= 0.95, "the next edit waits out retry_after"
 
 
 async def test_a_deleted_progress_message_does_not_stop_the_result(

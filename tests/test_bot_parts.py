@@ -9,13 +9,14 @@ import time
 import pytest
 
 from bot import buttons, texts
-from bot.app import forget_idle
+from bot.app import build_application, forget_idle
 from bot.buttons import Action, ButtonData
 from bot.context import BotData
 from bot.i18n import ENGLISH
 from bot.limits import Limits
 from bot.progress import ChatThrottle
 from bot.sessions import Picture, Session, SessionStore, Stage
+from config.settings import Secret, Settings
 from jobqueue import JobSpec, Strength
 from jobqueue.embedded import EmbeddedQueue
 from tests.painters import FakePainter
@@ -239,7 +240,18 @@ def test_the_picture_rate_forgets_pictures_older_than_a_minute(tmp_path):
         now[0] += 31  # the first picture is 61 s old, the second 51 s
         assert limits.take_picture(1) is None
         assert limits.take_picture(1) == pytest.approx(9.0), "the second still counts"
-        now[0] += 60
+        now[0] += 61  # a quiet minute: the full allowance again
         assert limits.take_picture(1) is None and limits.take_picture(1) is None
     finally:
         limits.close()
+
+
+async def test_the_bot_caps_progress_edits_at_ten_a_second_over_all_chats(tmp_path):
+    settings = Settings(bot_token=Secret("123456:TEST-token"), data_dir=tmp_path / "data")
+    application = build_application(settings, EmbeddedQueue(tmp_path, FakePainter()))
+    throttle = application.bot_data.throttle
+    assert throttle.interval == settings.progress_interval
+    assert throttle.spacing == pytest.approx(1 / 10), "README: at most ten edits a second"
+    started = time.monotonic()
+    await asyncio.gather(*(throttle.turn(chat_id=chat) for chat in range(6)))
+    assert time.monotonic() - started >= 0.5  # six chats at once, ten a second: five gaps

@@ -3,13 +3,15 @@ chat limits), and tensors, resizing and colour transfer keep what they should.""
 
 from __future__ import annotations
 
+import functools
 import io
+import random
 import re
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageSequence
 
-from engine import ImageError, load_image
+from engine import ImageError, load_image, makingof
 from engine.images import (
     fit,
     keep_luminance_only,
@@ -80,3 +82,22 @@ def test_colour_matching_and_luminance_transfer_keep_the_contents_colours():
     # chroma from the content, luminance from the stylised image (up to rounding and gamut)
     assert (recoloured[:, 1:] - content_ycc[:, 1:]).abs().mean() < 0.02
     assert (recoloured[:, :1] - style_ycc[:, :1]).abs().mean() < 0.02
+
+
+def test_the_making_of_film_is_shrunk_to_fit_telegrams_cap():
+    def frame(seed: int) -> Image.Image:  # noise: a GIF cannot compress it
+        side = makingof.SIDE
+        return Image.frombytes("RGB", (side, side), random.Random(seed).randbytes(side * side * 3))
+
+    recorder = makingof.FrameRecorder()
+    recorder.snapshots = [functools.partial(frame, seed) for seed in range(40)]
+    every_frame = 40 * makingof.SIDE * makingof.SIDE  # a byte a pixel at the very least
+    assert every_frame > makingof.MAX_BYTES, "all the frames would not fit"
+
+    film = recorder.film(frame(40))
+    assert film is not None
+    assert len(film) <= makingof.MAX_BYTES
+    with Image.open(io.BytesIO(film)) as gif:
+        assert gif.format == "GIF" and gif.size == (makingof.SIDE, makingof.SIDE)
+        frames = sum(1 for _ in ImageSequence.Iterator(gif))
+        assert 1 < frames < 41, "fewer frames than were recorded, but still a film"

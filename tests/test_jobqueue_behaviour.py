@@ -419,7 +419,7 @@ async def test_a_job_whose_painter_dies_each_run_fails_after_max_attempts(
     backend: Backend,
 ) -> None:
     job = await backend.queue.submit(spec("a"))
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(3):  # three runs at most (docs/operations.md), not MAX_ATTEMPTS whatever it is
         await backend.painter_dies()
     queue, painter = backend.queue, backend.painter
     assert await Follow(queue, job.id).end() == [Failed(FAILURE_MESSAGE)]
@@ -428,7 +428,7 @@ async def test_a_job_whose_painter_dies_each_run_fails_after_max_attempts(
         JobState.FAILED,
         FAILURE_MESSAGE,
     )
-    assert painter.runs == MAX_ATTEMPTS and painter.painted == []
+    assert painter.runs == 3 and painter.painted == []
     assert await queue.job_of("a") is None
     painter.steps = 1
     again = await queue.submit(spec("a"))  # the owner may try again; the queue goes on
