@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import typing
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -95,22 +96,10 @@ class Ticket:
             ticket = cls(**{k: v for k, v in meta.items() if k in fields})
         except TypeError as error:  # a field missing
             raise ValueError(f"malformed ticket: {error}") from None
-        for name, kind in _TICKET_TYPES.items():
+        for name, kind in typing.get_type_hints(cls).items():  # the fields' own annotations
             if not isinstance(getattr(ticket, name), kind):
                 raise ValueError(f"malformed ticket: {name} is {getattr(ticket, name)!r}")
         return ticket
-
-
-#: What each field of a ticket must hold (its annotations are strings here).
-_TICKET_TYPES: dict[str, type | tuple[type, ...]] = {
-    "chat_id": int,
-    "user_id": int,
-    "pair_id": str,
-    "reply_to": (int, type(None)),
-    "progress_message_id": (int, type(None)),
-    "photo_sent": bool,
-    "language": str,
-}
 
 
 async def submit(

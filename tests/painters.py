@@ -23,6 +23,14 @@ CRASH = b"crash me"  # content bytes that make it fail like a bug would
 TOO_SMALL: tuple[str, JSON] = ("too_small", {"width": 16, "height": 16, "min_side": 32})
 
 
+def object_to(content: bytes) -> None:
+    """What a painter says to the test pictures REFUSE and CRASH: a refusal, a bug."""
+    if content == REFUSE:
+        raise PaintRefused("This image is too small (16×16).", *TOO_SMALL)
+    if content == CRASH:
+        raise RuntimeError("simulated bug")
+
+
 @dataclass
 class FakePainter:
     """Inverts the content photo in ``steps`` steps of ``step_seconds``, reporting each one.
@@ -42,10 +50,7 @@ class FakePainter:
     def __call__(
         self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: threading.Event
     ) -> Painted:
-        if content == REFUSE:
-            raise PaintRefused("This image is too small (16×16).", *TOO_SMALL)
-        if content == CRASH:
-            raise RuntimeError("simulated bug")
+        object_to(content)
         self.started.set()
         began = time.perf_counter()
         for step in range(1, self.steps + 1):
@@ -97,10 +102,7 @@ class SteppedPainter:
     def __call__(
         self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: threading.Event
     ) -> Painted:
-        if content == REFUSE:
-            raise PaintRefused("This image is too small (16×16).", *TOO_SMALL)
-        if content == CRASH:
-            raise RuntimeError("simulated bug")
+        object_to(content)
         self.runs += 1
         self.started.set()
         for step in range(1, self.steps + 1):
