@@ -1,17 +1,10 @@
-"""``python -m bot`` / ``stylebot``: read the settings, then run the bot with long polling."""
+"""``python -m bot`` / ``stylebot``: read the settings, then run the bot on Telegram."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import itertools
 import logging
 import sys
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
-
-from telegram import Bot, Update
-from telegram.error import InvalidToken, NetworkError
 
 from config import configure_logging
 from config.settings import (
@@ -22,9 +15,6 @@ from config.settings import (
 )
 from jobqueue.logs import redact_url
 
-if TYPE_CHECKING:
-    from .context import BotApplication
-
 logger = logging.getLogger(__name__)
 
 NO_TOKEN = """\
@@ -32,8 +22,7 @@ stylebot needs a bot token, and BOT_TOKEN is not set.
 Get one from @BotFather in Telegram (send it /newbot), then put it in a file named .env
 next to where you start the bot, as a line like: BOT_TOKEN=123456789:AA...  (see .env.example)"""
 
-MAX_START_PAUSE = 60.0  # seconds between two tries to reach Telegram at start-up
-# Libraries that log request URLs, and Telegram's URLs contain the token.
+#: Libraries that log request URLs, and Telegram's URLs contain the token.
 CHATTY_LOGGERS = ("httpx", "httpcore")
 
 
@@ -54,34 +43,6 @@ def log_start(settings: Settings) -> None:
         )
 
 
-async def wait_for_telegram(settings: Settings) -> str:
-    """Until Telegram answers: a bot started while the network is down (a reboot, a container
-    that starts first) retries with growing pauses, one log line per attempt. Returns the
-    bot's username; raises ``InvalidToken`` when Telegram refuses the token."""
-    bot = Bot(
-        settings.bot_token.reveal(),
-        base_url=settings.telegram_base_url,
-        base_file_url=settings.telegram_base_file_url,
-    )
-    pause = 1.0
-    for attempt in itertools.count(1):
-        try:
-            async with bot:
-                return bot.username
-        except InvalidToken:
-            raise
-        except NetworkError as error:
-            logger.warning(
-                "Telegram is unreachable (attempt %d: %s); trying again in %.0f s",
-                attempt,
-                error,
-                pause,
-            )
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, MAX_START_PAUSE)
-    raise AssertionError("unreachable")
-
-
 def main() -> int:
     """Start the bot; returns the process exit code (2 for a configuration problem)."""
     try:
@@ -93,37 +54,20 @@ def main() -> int:
         print(f"stylebot: {error}", file=sys.stderr)
         return 2
     configure_logging(settings, quiet=CHATTY_LOGGERS)
-    from .app import build_application  # telegram and the queue: only once settings are fine
+    from .telegram import run  # telegram and the queue: only once settings are fine
 
     log_start(settings)
     try:
-        asyncio.run(wait_for_telegram(settings))
-    except InvalidToken:
+        run.run(settings)
+    except run.TokenRefused:
         print("stylebot: Telegram refused BOT_TOKEN: check it with @BotFather", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0
-    try:
-        run(build_application(settings), settings)
     except Exception as error:  # logged, not left to Python: the log masks the secrets
         logger.critical("Stopped: %s", error, exc_info=not isinstance(error, ConnectionError))
         return 1
     return 0
-
-
-def run(application: BotApplication, settings: Settings) -> None:
-    """Until stopped: a webhook server when WEBHOOK_URL is set, else long polling."""
-    if settings.webhook_url and settings.webhook_secret:
-        application.run_webhook(  # PTB's server: posts without the secret header get a 403
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.reveal(),
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:  # later network trouble: PTB retries by itself (bootstrap_retries=-1: for ever)
-        application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
 
 
 if __name__ == "__main__":

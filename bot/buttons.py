@@ -1,6 +1,7 @@
 """Inline buttons: typed callback data that names what a button acts on, and the keyboards.
 
-Callback data is a short string ``action:subject[:strength]:tag`` (Telegram allows 64 bytes).
+Callback data is a short string ``action:subject[:strength]:tag`` (Telegram allows 64 bytes,
+Discord 100). A keyboard is rows of ``bot.messenger.Button``; each front-end draws it its way.
 The subject is what the action acts on: for the buttons of a pair and of its job, the id of
 the pair of pictures they were made for, so a button of an old pair is recognised as stale
 instead of acting on the new one; for the making-of, the job's id; for the gallery, /language
@@ -24,12 +25,11 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from jobqueue import Size, Strength
 
 from . import texts
 from .i18n import LANGUAGES, Translator
+from .messenger import Button, Keyboard
 from .preferences import Choice, Preferences, is_chosen
 
 
@@ -130,11 +130,6 @@ class ButtonData:
             return None
         return cls(Action(action), subject, Strength(strength) if strength else None)
 
-    @staticmethod
-    def pattern(action: Action) -> re.Pattern[str]:
-        """For ``CallbackQueryHandler(pattern=...)``: well-formed data of this action."""
-        return re.compile(rf"^{action.value}:{_SUBJECT}(?::(?:{_STRENGTH}))?:{_TAG}$")
-
 
 _SUBJECT = r"[0-9a-f]{1,32}"  # a pair id, a job id or an index, all in hex
 _STRENGTH = "|".join(strength.value for strength in Strength)
@@ -143,17 +138,15 @@ _TAG = r"[A-Za-z0-9_-]{12}"
 _DATA = re.compile(rf"({_ACTION}):({_SUBJECT})(?::({_STRENGTH}))?:{_TAG}")
 
 
-def _button(label: str, data: ButtonData, owner: Owner) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data.encode(owner))
+def _button(label: str, data: ButtonData, owner: Owner) -> Button:
+    return Button(label, data.encode(owner))
 
 
 def _label(t: Translator, label: str, chosen: bool) -> str:
     return texts.marked(t(label)) if chosen else t(label)
 
 
-def strength_buttons(
-    t: Translator, owner: Owner, pair_id: str, default: Strength
-) -> list[InlineKeyboardButton]:
+def strength_buttons(t: Translator, owner: Owner, pair_id: str, default: Strength) -> list[Button]:
     """Light · Medium · Strong, the user's default strength marked (see /settings)."""
     return [
         _button(
@@ -165,32 +158,26 @@ def strength_buttons(
     ]
 
 
-def pair_keyboard(
-    t: Translator, owner: Owner, pair_id: str, default: Strength
-) -> InlineKeyboardMarkup:
+def pair_keyboard(t: Translator, owner: Owner, pair_id: str, default: Strength) -> Keyboard:
     """Under the pair preview: Light · Medium · Strong, then Swap and Cancel."""
-    return InlineKeyboardMarkup(
+    return [
+        strength_buttons(t, owner, pair_id, default),
         [
-            strength_buttons(t, owner, pair_id, default),
-            [
-                _button(t(texts.SWAP_BUTTON), ButtonData(Action.SWAP, pair_id), owner),
-                _button(t(texts.DROP_BUTTON), ButtonData(Action.DROP, pair_id), owner),
-            ],
-        ]
-    )
+            _button(t(texts.SWAP_BUTTON), ButtonData(Action.SWAP, pair_id), owner),
+            _button(t(texts.DROP_BUTTON), ButtonData(Action.DROP, pair_id), owner),
+        ],
+    ]
 
 
-def retry_keyboard(
-    t: Translator, owner: Owner, pair_id: str, default: Strength
-) -> InlineKeyboardMarkup:
+def retry_keyboard(t: Translator, owner: Owner, pair_id: str, default: Strength) -> Keyboard:
     """After a failure: the strengths again."""
-    return InlineKeyboardMarkup([strength_buttons(t, owner, pair_id, default)])
+    return [strength_buttons(t, owner, pair_id, default)]
 
 
-def progress_keyboard(t: Translator, owner: Owner, pair_id: str) -> InlineKeyboardMarkup:
+def progress_keyboard(t: Translator, owner: Owner, pair_id: str) -> Keyboard:
     """Under the progress message: stop this job."""
     stop = _button(t(texts.STOP_BUTTON), ButtonData(Action.STOP, pair_id), owner)
-    return InlineKeyboardMarkup([[stop]])
+    return [[stop]]
 
 
 def result_keyboard(
@@ -199,7 +186,7 @@ def result_keyboard(
     pair_id: str,
     strength: Strength,
     film_of_job: str | None = None,
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """Under the result: the same pair lighter or stronger (where there is room), or a new
     pair; and the making-of, when the run left a film."""
     row = []
@@ -214,44 +201,38 @@ def result_keyboard(
     if film_of_job is not None:
         film = ButtonData(Action.MAKING_OF, film_of_job)
         rows.append([_button(t(texts.MAKING_OF_BUTTON), film, owner)])
-    return InlineKeyboardMarkup(rows)
+    return rows
 
 
-def content_keyboard(t: Translator, owner: Owner) -> InlineKeyboardMarkup:
+def content_keyboard(t: Translator, owner: Owner) -> Keyboard:
     """Under "Got the content photo": the gallery, for people with no painting at hand."""
     gallery = _button(t(texts.GALLERY_BUTTON), _indexed(Action.GALLERY, 0), owner)
-    return InlineKeyboardMarkup([[gallery]])
+    return [[gallery]]
 
 
-def gallery_keyboard(t: Translator, owner: Owner, index: int, count: int) -> InlineKeyboardMarkup:
+def gallery_keyboard(t: Translator, owner: Owner, index: int, count: int) -> Keyboard:
     """Under a painting of the gallery: ◀ ▶ to browse (round and round), and "Use this one"."""
-    return InlineKeyboardMarkup(
+    return [
         [
-            [
-                _button(
-                    texts.PREVIOUS_BUTTON, _indexed(Action.GALLERY, (index - 1) % count), owner
-                ),
-                _button(texts.NEXT_BUTTON, _indexed(Action.GALLERY, (index + 1) % count), owner),
-            ],
-            [_button(t(texts.USE_PAINTING_BUTTON), _indexed(Action.USE_PAINTING, index), owner)],
-        ]
-    )
+            _button(texts.PREVIOUS_BUTTON, _indexed(Action.GALLERY, (index - 1) % count), owner),
+            _button(texts.NEXT_BUTTON, _indexed(Action.GALLERY, (index + 1) % count), owner),
+        ],
+        [_button(t(texts.USE_PAINTING_BUTTON), _indexed(Action.USE_PAINTING, index), owner)],
+    ]
 
 
-def language_keyboard(owner: Owner, current: str) -> InlineKeyboardMarkup:
+def language_keyboard(owner: Owner, current: str) -> Keyboard:
     """/language: each language under its own name, the one spoken now marked."""
-    return InlineKeyboardMarkup(
+    return [
         [
-            [
-                _button(
-                    texts.marked(name) if code == current else name,
-                    _indexed(Action.LANGUAGE, index),
-                    owner,
-                )
-                for index, (code, name) in enumerate(LANGUAGES.items())
-            ]
+            _button(
+                texts.marked(name) if code == current else name,
+                _indexed(Action.LANGUAGE, index),
+                owner,
+            )
+            for index, (code, name) in enumerate(LANGUAGES.items())
         ]
-    )
+    ]
 
 
 def language_chosen(data: ButtonData) -> str | None:
@@ -266,26 +247,24 @@ CHOICES: list[Choice] = [*Size, False, True, *Strength]
 
 def preferences_keyboard(
     t: Translator, owner: Owner, chosen: Preferences, sides: dict[Size, int]
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """/settings: a row for the size, one for the colours, one for the default strength;
     the current choice in each marked."""
 
-    def button(label: str, choice: Choice) -> InlineKeyboardButton:
+    def button(label: str, choice: Choice) -> Button:
         # By identity: Size.MEDIUM == Strength.MEDIUM as strings, and False == 0.
         index = next(i for i, known in enumerate(CHOICES) if known is choice)
         shown = texts.marked(label) if is_chosen(chosen, choice) else label
         return _button(shown, _indexed(Action.PREFERENCE, index), owner)
 
-    return InlineKeyboardMarkup(
+    return [
+        [button(texts.size_button(t, size, sides[size]), size) for size in Size],
         [
-            [button(texts.size_button(t, size, sides[size]), size) for size in Size],
-            [
-                button(t(texts.COLOURS_STYLE_BUTTON), False),
-                button(t(texts.COLOURS_KEPT_BUTTON), True),
-            ],
-            [button(t(texts.STRENGTH_LABELS[strength]), strength) for strength in Strength],
-        ]
-    )
+            button(t(texts.COLOURS_STYLE_BUTTON), False),
+            button(t(texts.COLOURS_KEPT_BUTTON), True),
+        ],
+        [button(t(texts.STRENGTH_LABELS[strength]), strength) for strength in Strength],
+    ]
 
 
 def preference_chosen(data: ButtonData) -> Choice | None:

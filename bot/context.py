@@ -1,4 +1,4 @@
-"""The typed ``context`` every handler receives: ``context.bot_data`` is a :class:`BotData`."""
+"""What the conversation's handlers share, whatever the platform: :class:`BotData`."""
 
 from __future__ import annotations
 
@@ -6,21 +6,23 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
-from telegram.ext import Application, CallbackContext, ExtBot
-
 from config.settings import Settings
 from jobqueue import JobQueue
 
 from .gallery import Gallery
 from .limits import Limits
+from .messenger import Messenger
 from .metrics import Health, Metrics, MonitorServer
 from .progress import ChatThrottle
 from .sessions import SessionStore
 
+#: Starts a task of the bot's (a job's follower, a chore) under a name; a stop cancels it.
+Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
+
 
 class BotData:
-    """What all handlers share. PTB creates it empty; ``build_application`` fills it in."""
+    """What all handlers share. ``bot.service.prepare`` fills it in; the front-end adds how
+    it sends (``messenger``) and starts tasks (``spawn``)."""
 
     settings: Settings
     button_key: bytes  # seals the buttons for their owners (see bot.buttons)
@@ -32,16 +34,11 @@ class BotData:
     health: Health
     monitor: MonitorServer | None = None  # METRICS_PORT's server, when set
     throttle: ChatThrottle
+    messenger: Messenger  # how the conversation sends and edits on its platform
+    spawn: Spawn
     followers: set[asyncio.Task[None]]  # one per job being shown: cancelled on a stop
     following: set[str]  # the ids of the jobs those tasks follow
     set_aside: set[str]  # jobs whose record is malformed: logged once, never followed
     holder: str  # this process's name on the jobs it claims (replicas share a queue)
-    chores: list[asyncio.Task[None]]  # the session sweep, the metrics watcher
-    stopping: bool = False  # set while the application stops
-
-
-#: ``ExtBot[int]``: AIORateLimiter's per-request argument is a number of retries.
-Context = CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]
-#: The application ``build_application`` makes: no PTB job queue (painting jobs are ours).
-BotApplication = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], BotData, None]
-Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+    chores: list[asyncio.Task[None]]  # the adoption of jobs, the session sweep, the watcher
+    stopping: bool = False  # set while the bot stops

@@ -13,12 +13,9 @@ import contextlib
 import dataclasses
 import logging
 import typing
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
 
 import aiofiles
-from telegram import Bot, Message
 
 from jobqueue import (
     FAILURE_MESSAGE,
@@ -41,14 +38,15 @@ from jobqueue.logs import current_job
 from . import buttons, i18n, media, texts
 from .context import BotData
 from .i18n import Translator
+from .messenger import Place, Posted
 from .preferences import Preferences
-from .progress import Outcome, ProgressMessage, Target
+from .progress import Outcome, ProgressMessage
 from .retry import with_retries
 from .sessions import Picture, Session
 
 logger = logging.getLogger(__name__)
 
-#: A finished picture is offered to Telegram for this long before the bot gives up on it.
+#: A finished picture is offered to the platform for this long before the bot gives up on it.
 RESULT_GIVE_UP_SECONDS = 24 * 3600
 #: The progress message's last edit (how the job ended) is tried for this long.
 FINAL_EDIT_GIVE_UP_SECONDS = 600
@@ -56,8 +54,6 @@ FINAL_EDIT_GIVE_UP_SECONDS = 600
 CLAIM_SECONDS = 30.0
 #: On a stop, the progress message gets this long to say "paused".
 PAUSE_NOTE_SECONDS = 3
-
-Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
 
 
 @dataclass(frozen=True)
@@ -77,8 +73,8 @@ class Ticket:
         return i18n.translator(self.language)
 
     @property
-    def target(self) -> Target:
-        return Target(self.chat_id, self.reply_to)
+    def place(self) -> Place:
+        return Place(self.chat_id, self.reply_to)
 
     def owner(self, data: BotData) -> buttons.Owner:
         """The job's user, for whom its buttons are sealed."""
@@ -106,7 +102,7 @@ async def submit(
     data: BotData,
     session: Session,
     strength: Strength,
-    target: Target,
+    place: Place,
     *,
     language: str,
     chosen: Preferences,
@@ -124,7 +120,7 @@ async def submit(
         session.chat_id,
         session.user_id,
         session.pair_id,
-        target.reply_to_message_id,
+        place.reply_to,
         language=language,
     )
     order = JobOrder(
@@ -139,7 +135,7 @@ async def _read(picture: Picture) -> bytes:
         return await file.read()
 
 
-async def follow(bot: Bot, data: BotData, record: JobRecord, picture: str | bytes | None) -> None:
+async def follow(data: BotData, record: JobRecord, picture: str | bytes | None) -> None:
     """Mirror the job in one progress message, then deliver the result or say why there is none.
 
     ``picture`` opens a new progress message; a job resumed after a restart already has one.
@@ -151,7 +147,7 @@ async def follow(bot: Bot, data: BotData, record: JobRecord, picture: str | byte
             return  # another replica reports this job
         async with asyncio.TaskGroup() as tasks:
             renewal = tasks.create_task(_keep_claim(data, record.id))
-            await _report(bot, data, record, picture)
+            await _report(data, record, picture)
             renewal.cancel()
         await data.queue.release(record.id, data.holder)
     finally:
@@ -165,17 +161,17 @@ async def _keep_claim(data: BotData, job_id: str) -> None:
             logger.warning("Job %s: another replica took it over", job_id)
 
 
-async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | bytes | None) -> None:
+async def _report(data: BotData, record: JobRecord, picture: str | bytes | None) -> None:
     ticket = Ticket.of(record)
     assert ticket is not None, "only the bot's own jobs are followed"
     current_job.set(record.id)  # every log line of this task names the job
     t = ticket.t
     progress = ProgressMessage(
-        bot,
-        ticket.target,
+        data.messenger,
+        ticket.place,
         data.throttle,
         t=t,
-        markup=buttons.progress_keyboard(t, ticket.owner(data), ticket.pair_id),
+        keyboard=buttons.progress_keyboard(t, ticket.owner(data), ticket.pair_id),
         preview_interval=data.settings.preview_interval,
     )
 
@@ -202,7 +198,7 @@ async def _report(bot: Bot, data: BotData, record: JobRecord, picture: str | byt
     match outcome:
         case Finished(result=result):
             await close(texts.done(t, result.elapsed), give_up_after=FINAL_EDIT_GIVE_UP_SECONDS)
-            await deliver(bot, data, record, ticket, result)
+            await deliver(data, record, ticket, result)
         case Failed() as failed:
             default = data.sessions.preferences(ticket.user_id).strength
             keyboard = buttons.retry_keyboard(t, ticket.owner(data), ticket.pair_id, default)
@@ -246,15 +242,12 @@ def _count(data: BotData, outcome: Outcome, last: ProgressInfo | None) -> None:
             data.metrics.step_seconds.observe(outcome.result.elapsed / last.total)
 
 
-async def deliver(
-    bot: Bot, data: BotData, record: JobRecord, ticket: Ticket, result: ResultInfo
-) -> None:
+async def deliver(data: BotData, record: JobRecord, ticket: Ticket, result: ResultInfo) -> None:
     """The picture as a photo with a caption, then the PNG file with the buttons: each sent
-    once, however often Telegram stumbles or this process restarts in between."""
+    once, however often the platform stumbles or this process restarts in between."""
     png = await data.queue.result(record.id)
     strength = record.order.strength
-    reply = ticket.target.reply_parameters
-    t = ticket.t
+    t, messenger = ticket.t, data.messenger
     if not ticket.photo_sent:
         caption = texts.result_caption(
             t,
@@ -267,42 +260,38 @@ async def deliver(
             caption = f"{caption}\n{note(t, result.note)}"
         photo = await media.photo_of(png)
 
-        async def send_photo() -> Message:
-            return await bot.send_photo(
-                ticket.chat_id, photo, caption=caption, reply_parameters=reply
-            )
+        async def send_photo() -> Posted:
+            return await messenger.send_photo(ticket.place, photo, caption)
 
-        # A photo Telegram refuses (e.g. an extreme aspect ratio) is skipped: the file goes.
+        # A photo the platform refuses (e.g. an extreme aspect ratio) is skipped: the file goes.
         await with_retries(send_photo, RESULT_GIVE_UP_SECONDS, f"result photo of job {record.id}")
         await data.queue.annotate(record.id, photo_sent=True)
 
-    async def send_file() -> Message:
-        return await bot.send_document(
-            ticket.chat_id,
+    async def send_file() -> Posted:
+        film = record.id if result.making_of else None
+        return await messenger.send_file(
+            ticket.place,
             png,
-            filename=f"stylized-{strength.value}.png",
-            caption=t(texts.RESULT_FILE),
-            reply_markup=buttons.result_keyboard(
-                t,
-                ticket.owner(data),
-                ticket.pair_id,
-                strength,
-                record.id if result.making_of else None,
-            ),
-            reply_parameters=reply,
+            f"stylized-{strength.value}.png",
+            t(texts.RESULT_FILE),
+            buttons.result_keyboard(t, ticket.owner(data), ticket.pair_id, strength, film),
         )
 
     await with_retries(send_file, RESULT_GIVE_UP_SECONDS, f"result file of job {record.id}")
     logger.info("Job %s delivered", record.id)
 
 
-def track(followers: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
-    """Keep a follower's task in ``followers`` while it runs, so a stop can cancel it."""
-    followers.add(task)
-    task.add_done_callback(followers.discard)
+def start_following(data: BotData, record: JobRecord, picture: str | bytes | None) -> None:
+    """Follow the job in a task of its own, kept in ``data.followers`` while it runs so that
+    a stop can cancel it. Its id goes in ``data.following`` at once (before any await), so
+    the adoption chore does not take it too."""
+    data.following.add(record.id)
+    task = data.spawn(follow(data, record, picture), f"job {record.id}")
+    data.followers.add(task)
+    task.add_done_callback(data.followers.discard)
 
 
-async def adopt(data: BotData, spawn: Spawn, bot: Bot) -> int:
+async def adopt(data: BotData) -> int:
     """Follow every job nobody reports: left by a previous run of this bot, or by a replica
     that stopped. Its progress message goes on, its result is delivered. Returns how many."""
     count = 0
@@ -318,8 +307,7 @@ async def adopt(data: BotData, spawn: Spawn, bot: Bot) -> int:
             continue
         if ticket is None:
             continue  # another submitter's job
-        data.following.add(record.id)  # before any await: the next round must not take it too
-        track(data.followers, spawn(follow(bot, data, record, picture), f"job {record.id}"))
+        start_following(data, record, picture)
         count += 1
     if count:
         logger.info("Picked up %d job(s) nobody was reporting", count)
@@ -330,5 +318,5 @@ def _opening_picture(data: BotData, ticket: Ticket) -> str | None:
     """For a job stopped before its progress message was out: the pair to open a new one
     with, if the pair is still known."""
     session = data.sessions.peek(ticket.chat_id, ticket.user_id)
-    known = session.owns(ticket.pair_id) and session.pair_preview_file_id
-    return session.pair_preview_file_id if known else None
+    known = session.owns(ticket.pair_id) and session.pair_preview
+    return session.pair_preview if known else None

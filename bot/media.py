@@ -1,4 +1,4 @@
-"""Pictures in and out: pick the image of a message, download and validate it, make previews.
+"""Pictures in and out: download and validate what a user sent, make previews.
 
 Decoding and encoding run in worker threads (``asyncio.to_thread``): a 20 MB photo must not
 stall other chats. Validation is ``pictures.load_image`` (Pillow only: the chat side never
@@ -14,24 +14,22 @@ import asyncio
 import io
 import logging
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiofiles
 from PIL import Image
-from telegram import Bot, Message
-from telegram.error import BadRequest, NetworkError
 
 from pictures import ImageError, is_heif, load_image
 
 from . import texts
 from .i18n import Translator
-from .retry import REPLY_GIVE_UP_SECONDS, persist
+from .messenger import TooBig, Trouble
 from .sessions import Picture
+from .turns import IncomingImage
 
 logger = logging.getLogger(__name__)
 
-#: Image files accepted as documents, with the suffix they are stored under.
+#: Image files accepted as files (documents, attachments), with the suffix they are stored under.
 IMAGE_MIME_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 DECODE_SIDE = 1024  # pictures are decoded or reduced to about this size: fast, still faithful
 THUMBNAIL_SIDE = 320
@@ -47,46 +45,23 @@ _decode_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Sema
 )
 
 
-@dataclass(frozen=True)
-class IncomingImage:
-    """The image a message carries: a photo's largest size or an image document."""
-
-    file_id: str
-    file_size: int | None  # as Telegram reports it; may be missing
-    suffix: str
-
-
-def incoming_image(message: Message) -> IncomingImage | None:
-    """The message's image, or None if it carries none that we take."""
-    if message.photo:
-        largest = max(message.photo, key=lambda size: size.width * size.height)
-        return IncomingImage(largest.file_id, largest.file_size, ".jpg")
-    document = message.document
-    if document is not None and document.mime_type in IMAGE_MIME_TYPES:
-        suffix = IMAGE_MIME_TYPES[document.mime_type]
-        return IncomingImage(document.file_id, document.file_size, suffix)
-    return None
-
-
 class PictureRefused(Exception):
     """A picture the bot cannot use; the message says why, in the user's language."""
 
 
-async def fetch_picture(
-    bot: Bot, image: IncomingImage, path: Path, limit_mb: int, t: Translator
-) -> Picture:
-    """Download, validate and store one picture at ``path``, or raise PictureRefused."""
+async def fetch_picture(image: IncomingImage, path: Path, limit_mb: int, t: Translator) -> Picture:
+    """Download, validate and store one picture at ``path``, or raise PictureRefused. The
+    front-end's download waits out passing trouble, as a reply would: the user sent the
+    picture once, and should not have to send it again."""
     limit = limit_mb * 1024 * 1024
-    if image.file_size is not None and image.file_size > limit:
-        raise PictureRefused(texts.too_big(t, limit_mb))  # Telegram would refuse it: don't try
+    if image.size is not None and image.size > limit:
+        raise PictureRefused(texts.too_big(t, limit_mb))  # the platform would refuse: don't try
     try:
-        data = await download(bot, image)
-    except BadRequest as error:  # e.g. "file is too big" when the size was not announced
-        logger.info("Download refused: %s", error.message)
-        too_big = "too big" in error.message
-        reason = texts.too_big(t, limit_mb) if too_big else t(texts.DOWNLOAD_FAILED)
-        raise PictureRefused(reason) from error
-    except NetworkError as error:
+        data = await image.download()
+    except TooBig as error:  # the size was not announced
+        logger.info("Download refused: %s", error)
+        raise PictureRefused(texts.too_big(t, limit_mb)) from error
+    except Trouble as error:
         logger.warning("Download failed: %s", error)
         raise PictureRefused(t(texts.DOWNLOAD_FAILED)) from error
     if len(data) > limit:
@@ -97,18 +72,6 @@ async def fetch_picture(
         return await store_picture(data, path)
     except ImageError as error:
         raise PictureRefused(texts.image_problem(t, error.code, error.params)) from error
-
-
-async def download(bot: Bot, image: IncomingImage) -> bytes:
-    """The file's bytes (the caller checks ``file_size`` first: Telegram refuses big files).
-    Both steps wait out passing trouble, as a reply would (``getFile`` by the rate limiter):
-    the user sent the picture once, and should not have to send it again."""
-    telegram_file = await bot.get_file(image.file_id)
-
-    async def fetch() -> bytearray:
-        return await telegram_file.download_as_bytearray()
-
-    return bytes(await persist(fetch, REPLY_GIVE_UP_SECONDS, "download of a picture"))
 
 
 async def store_picture(data: bytes, path: Path) -> Picture:

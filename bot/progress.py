@@ -2,9 +2,10 @@
 
 The message is a photo (the pair preview at first) so that, now and then, its picture can be
 swapped for the work in progress. Two coroutines share the job: one drains the job's events
-(so nothing piles up in memory while Telegram is slow) and one edits the message with the
+(so nothing piles up in memory while the chat platform is slow) and one edits the message with the
 job's *latest* state, at most once per ``interval`` per chat. Edits that change nothing,
-flood limits and a message the user deleted are all expected and handled here.
+rate limits and a message the user deleted are all expected and handled here, in the
+platform-neutral terms of ``bot.messenger``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
-
-from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, ReplyParameters
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from jobqueue import (
     Cancelled,
@@ -32,26 +28,13 @@ from jobqueue import (
 
 from . import texts
 from .i18n import Translator
-from .retry import brief, retry_after_seconds, with_retries
+from .messenger import Gone, Keyboard, Messenger, Place, Refused, SlowDown, Trouble, Unchanged
+from .retry import brief, with_retries
 
 logger = logging.getLogger(__name__)
 
 Outcome = Finished | Failed | Cancelled
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a job's messages go: the chat, and in groups the message they answer."""
-
-    chat_id: int
-    reply_to_message_id: int | None = None
-
-    @property
-    def reply_parameters(self) -> ReplyParameters | None:
-        if self.reply_to_message_id is None:
-            return None
-        return ReplyParameters(self.reply_to_message_id, allow_sending_without_reply=True)
 
 
 class ChatThrottle:
@@ -95,20 +78,20 @@ class ProgressMessage:
 
     def __init__(
         self,
-        bot: Bot,
-        target: Target,
+        messenger: Messenger,
+        place: Place,
         throttle: ChatThrottle,
         *,
         t: Translator,
-        markup: InlineKeyboardMarkup,
+        keyboard: Keyboard,
         preview_interval: float,
         clock: Clock = time.monotonic,
     ) -> None:
-        self._bot = bot
+        self._messenger = messenger
         self._t = t  # the language of the job's user
-        self._target = target
+        self._place = place
         self._throttle = throttle
-        self._markup = markup
+        self._keyboard = keyboard
         self._preview_interval = preview_interval
         self._clock = clock
         self.message_id: int | None = None
@@ -153,42 +136,33 @@ class ProgressMessage:
         return self._state.progress if isinstance(self._state, Progressed) else None
 
     async def close(
-        self, caption: str, markup: InlineKeyboardMarkup | None = None, *, give_up_after: float
+        self, caption: str, keyboard: Keyboard | None = None, *, give_up_after: float
     ) -> None:
         """The final edit, right away (how the job ended, and buttons, if any), retried."""
         await with_retries(
-            lambda: self._final_edit(caption, markup),
+            lambda: self._final_edit(caption, keyboard),
             give_up_after,
-            f"final edit in {self._target}",
+            f"final edit in {self._place}",
         )
 
-    async def _final_edit(self, caption: str, markup: InlineKeyboardMarkup | None) -> None:
+    async def _final_edit(self, caption: str, keyboard: Keyboard | None) -> None:
         if self.message_id is None:
             return
         try:
-            await self._bot.edit_message_caption(
-                caption=caption,
-                reply_markup=markup,
-                chat_id=self._target.chat_id,
-                message_id=self.message_id,
+            await self._messenger.edit_caption(
+                self._place.chat_id, self.message_id, caption, keyboard
             )
-        except BadRequest as error:
+        except Refused as error:
             self._on_refused(error)
 
     async def _send(self, picture: str | bytes, caption: str) -> None:
         try:
-            message = await self._bot.send_photo(
-                self._target.chat_id,
-                picture,
-                caption=caption,
-                reply_markup=self._markup,
-                reply_parameters=self._target.reply_parameters,
-            )
-        except TelegramError as error:
+            sent = await self._messenger.send_photo(self._place, picture, caption, self._keyboard)
+        except Trouble as error:
             # The job goes on: its result is still delivered, just without live progress.
-            logger.warning("Could not send a progress message to %s: %s", self._target, error)
+            logger.warning("Could not send a progress message to %s: %s", self._place, error)
             return
-        self.message_id = message.message_id
+        self.message_id = sent.message_id
         self._caption = caption
 
     async def _watch(self, events: AsyncIterator[JobEvent]) -> None:
@@ -209,7 +183,7 @@ class ProgressMessage:
             await self._changed.wait()
             if self._ended():
                 return
-            await self._throttle.turn(self._target.chat_id)
+            await self._throttle.turn(self._place.chat_id)
             if self._ended():  # the job may have ended while this chat waited its turn
                 return
             self._changed.clear()  # what changes from here on is shown next round
@@ -228,50 +202,44 @@ class ProgressMessage:
         elif self._preview is not None and self._preview_due():
             self._last_preview = self._clock()
             picture, self._preview = self._preview, None
-            return await self._edit(caption, self._markup, picture)
+            return await self._edit(caption, picture)
         if caption == self._caption:
             return 0.0
-        return await self._edit(caption, self._markup)
+        return await self._edit(caption)
 
     def _preview_due(self) -> bool:
         interval = self._preview_interval
         return interval > 0 and self._clock() - self._last_preview >= interval
 
-    async def _edit(
-        self, caption: str, markup: InlineKeyboardMarkup | None, picture: bytes | None = None
-    ) -> float:
-        """One edit of caption (and picture); returns seconds to wait after a flood limit."""
+    async def _edit(self, caption: str, picture: bytes | None = None) -> float:
+        """One edit of caption (and picture); returns seconds to wait after a rate limit."""
         if self.message_id is None:
             return 0.0
-        where: dict[str, Any] = {"chat_id": self._target.chat_id, "message_id": self.message_id}
+        chat, message, keyboard = self._place.chat_id, self.message_id, self._keyboard
         try:
             if picture is None:
-                await self._bot.edit_message_caption(caption=caption, reply_markup=markup, **where)
+                await self._messenger.edit_caption(chat, message, caption, keyboard)
             else:
-                photo = InputMediaPhoto(picture, caption=caption)
-                await self._bot.edit_message_media(photo, reply_markup=markup, **where)
-        except BadRequest as error:
+                await self._messenger.edit_photo(chat, message, picture, caption, keyboard)
+        except Refused as error:
             self._on_refused(error)
-        except RetryAfter as error:
-            logger.info("Flood limit in chat %d; backing off", self._target.chat_id)
-            return retry_after_seconds(error)
-        except Forbidden as error:
-            logger.info("Chat %d is closed to the bot: %s", self._target.chat_id, error)
-            self.message_id = None
-        except NetworkError as error:
+        except SlowDown as error:
+            logger.info("Rate limit in chat %d; backing off", chat)
+            return error.seconds
+        except Trouble as error:
             logger.warning("Could not update a progress message: %s", brief(error))
         else:
             self._caption = caption
         return 0.0
 
-    def _on_refused(self, error: BadRequest) -> None:
-        reason = error.message.lower()
-        if "not modified" in reason:
+    def _on_refused(self, error: Refused) -> None:
+        if isinstance(error, Unchanged):
             return
-        if "not found" in reason:  # the user deleted it: stop editing, keep the job
+        if isinstance(error, Gone):  # deleted, or the chat closed: stop editing, keep the job
+            logger.info("The progress message in chat %d is gone: %s", self._place.chat_id, error)
             self.message_id = None
             return
-        logger.warning("Telegram refused a progress edit: %s", error.message)
+        logger.warning("A progress edit was refused: %s", error)
 
 
 def _caption(t: Translator, state: JobEvent) -> str:

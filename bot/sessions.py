@@ -87,7 +87,7 @@ class Session:
     content: Picture | None = None
     style: Picture | None = None
     pair_id: str | None = None  # new whenever the pair changes, so old buttons go stale
-    pair_preview_file_id: str | None = None  # the pair preview photo, re-sent by file id
+    pair_preview: str | None = None  # the pair preview photo, shown again by its handle
     last_seen: float = 0.0  # wall-clock time of the user's latest update
     on_change: Callable[[Session], None] = field(default=lambda _: None, repr=False)
 
@@ -138,21 +138,22 @@ class Session:
         """Whether a button made for ``pair_id`` belongs to this session's current pair."""
         return self.pair_id is not None and secrets.compare_digest(self.pair_id, pair_id)
 
-    def remember_preview(self, file_id: str | None) -> None:
-        """The pair preview's Telegram file id, to show it again without uploading it."""
-        self.pair_preview_file_id = file_id
+    def remember_preview(self, handle: str | None) -> None:
+        """The pair preview's handle on the platform (Telegram's file id), to show it again
+        without uploading it."""
+        self.pair_preview = handle
         self.on_change(self)
 
     def clear(self) -> None:
         """Forget both pictures and delete their files (a job has its own copy)."""
         self.content = self.style = None
-        self.pair_id = self.pair_preview_file_id = None
+        self.pair_id = self.pair_preview = None
         shutil.rmtree(self.folder, ignore_errors=True)
         self.on_change(self)
 
     def _new_pair(self) -> None:
         self.pair_id = secrets.token_hex(6) if self.stage is Stage.READY else None
-        self.pair_preview_file_id = None
+        self.pair_preview = None
 
 
 class SessionStore:
@@ -249,7 +250,7 @@ class SessionStore:
             session.content = _picture(row["content"])
             session.style = _picture(row["style"])
             session.pair_id = row["pair_id"] if session.stage is Stage.READY else None
-            session.pair_preview_file_id = row["preview"]
+            session.pair_preview = row["preview"]
             session.last_seen = row["last_seen"]
         return session
 
@@ -262,7 +263,7 @@ class SessionStore:
                 str(session.content.path) if session.content else None,
                 str(session.style.path) if session.style else None,
                 session.pair_id,
-                session.pair_preview_file_id,
+                session.pair_preview,
                 session.last_seen,
             ),
         )

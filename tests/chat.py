@@ -17,7 +17,7 @@ from PIL import Image
 
 import worker.painter
 from bot import buttons, texts
-from bot.context import BotApplication
+from bot.telegram.context import BotApplication
 from engine import Progress, Result, StyleOptions, stylize
 from tests.botapi import BotApiServer, BotMessage, Sent
 

@@ -13,8 +13,8 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot import texts
-from bot.app import build_application
-from bot.context import BotApplication
+from bot.telegram.app import build_application
+from bot.telegram.context import BotApplication
 from config.settings import Secret, Settings
 from jobqueue import JobQueue
 from tests.botapi import BotApiServer, BotMessage

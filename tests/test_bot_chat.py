@@ -5,8 +5,8 @@ from __future__ import annotations
 from PIL import Image
 
 from bot import texts
-from bot.context import BotApplication
 from bot.i18n import ENGLISH
+from bot.telegram.context import BotApplication
 from tests.botapi import BotApiServer
 from tests.chat import (
     ALICE,

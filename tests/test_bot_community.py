@@ -15,7 +15,7 @@ from threading import Event
 
 import pytest
 
-import bot.app
+import bot.service
 from bot import texts
 from config.logs import RedactingFormatter, formatter
 from jobqueue import JobOrder, Painted, Report
@@ -56,7 +56,7 @@ async def healthz_becomes(port: int, status: int, says: str = "", timeout: float
 @pytest.fixture(autouse=True)
 def watch_often(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bot looks at its queue and health every few seconds; here, ten times a second."""
-    monkeypatch.setattr(bot.app, "WATCH_EVERY_SECONDS", 0.1)
+    monkeypatch.setattr(bot.service, "WATCH_EVERY_SECONDS", 0.1)
 
 
 async def paint_once(telegram: BotApiServer, send_pair: SendPair, user: int) -> None:
@@ -243,7 +243,7 @@ async def test_health_says_a_short_phrase_naming_no_host_and_listens_on_loopback
     redis, url = start_redis(tmp_path / "redis")
     port = free_port()
     try:
-        with caplog.at_level(logging.INFO, logger="bot.app"):
+        with caplog.at_level(logging.INFO, logger="bot.service"):
             async with start_bot(queue=RedisQueue(url), metrics_port=port):
                 body = await healthz_becomes(port, 503, says="no painter")  # no worker yet
                 assert body == "no painter ready\n"

@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Coroutine
-from typing import Any
 
 import pytest
 
 from bot import jobs, texts
-from bot.context import BotApplication
 from bot.jobs import Ticket
+from bot.telegram.context import BotApplication
 from jobqueue import JobOrder, JobSpec
 from tests.botapi import BotApiServer
 from tests.chat import (
@@ -156,11 +154,8 @@ async def test_a_malformed_job_record_is_set_aside_and_the_others_delivered(
     bad = await data.queue.submit(JobSpec(str(BOB), *pictures, JobOrder(), broken))
     await data.queue.submit(JobSpec(str(ALICE), *pictures, JobOrder(), good))
 
-    def spawn(follower: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        return bot.create_task(follower, name=name)  # as the adoption chore spawns them
-
     for _ in range(2):  # two rounds of the adoption chore, run here and now
-        await jobs.adopt(data, spawn, bot.bot)
+        await jobs.adopt(data)
     await telegram.await_message(ALICE, kind="document", timeout=RESULT_TIMEOUT)
     assert bad.id in data.set_aside and bad.id not in data.following
     logged = [r for r in caplog.records if "malformed record" in r.getMessage()]

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from bot import texts
-from bot.context import BotApplication
 from bot.gallery import FOLDER
 from bot.i18n import ENGLISH
+from bot.telegram.context import BotApplication
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import ALICE, BOB, StartBot, press_strength
 from tests.pictures import encode, gradient

@@ -18,8 +18,8 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot import media, texts
-from bot.context import BotApplication, Context
 from bot.i18n import ENGLISH
+from bot.telegram.context import BotApplication, Context
 from tests.botapi import BotApiServer, Sent
 from tests.chat import ALICE, BOB, GROUP, assert_no_reply, in_group, press_strength
 from tests.pictures import (

@@ -15,13 +15,15 @@ from http import HTTPStatus
 
 import pytest
 from PIL import Image
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot
 
 from bot import texts
-from bot.app import FLOOD_RETRIES
-from bot.context import BotApplication
 from bot.i18n import ENGLISH
-from bot.progress import ChatThrottle, ProgressMessage, Target
+from bot.messenger import Place
+from bot.progress import ChatThrottle, ProgressMessage
+from bot.telegram.app import FLOOD_RETRIES
+from bot.telegram.context import BotApplication
+from bot.telegram.messenger import TelegramMessenger
 from engine import Progress
 from jobqueue import FAILURE_MESSAGE, Cancelled, JobEvent, JobState, Queued
 from tests.botapi import BotApiServer, BotMessage
@@ -358,11 +360,11 @@ async def test_a_progress_edit_told_to_retry_after_n_seconds_waits_them(telegram
     telegram.user_sends_command(ALICE, "/start")  # a chat the bot may write to
     async with Bot(telegram.token, base_url=telegram.base_url) as bot:
         progress = ProgressMessage(
-            bot,
-            Target(ALICE),
+            TelegramMessenger(bot),
+            Place(ALICE),
             ChatThrottle(interval=0.01),
             t=ENGLISH,
-            markup=InlineKeyboardMarkup([]),
+            keyboard=[],
             preview_interval=0,
         )
         await events.put(Queued(2))

@@ -1,4 +1,5 @@
-"""Sending through passing trouble, on its own: which calls are retried, how long, how loud."""
+"""Sending through passing trouble, on its own: which calls are retried, how long, how loud;
+and Telegram's errors as the conversation's kinds of trouble."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from telegram.error import (
 )
 
 from bot import retry
-from bot.retry import PatientRateLimiter, QuietRequest, persist, with_retries
+from bot.messenger import Gone, Refused, SlowDown, TooBig, Unchanged, Unreachable
+from bot.retry import persist, with_retries
+from bot.telegram.requests import PatientRateLimiter, QuietRequest
+from bot.telegram.trouble import is_passing, trouble_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -95,7 +99,7 @@ async def test_calls_that_only_inform_are_left_to_their_callers(endpoint: str):
 
 
 async def test_persist_hands_back_what_the_call_returned():
-    assert await persist(Flaky(TimedOut()), 10, "test call") == {"ok": True}
+    assert await persist(Flaky(Unreachable("Timed out")), 10, "test call") == {"ok": True}
 
 
 def test_an_html_error_page_is_an_error_without_a_logged_traceback(caplog):
@@ -109,21 +113,48 @@ def test_an_html_error_page_is_an_error_without_a_logged_traceback(caplog):
 
 async def test_a_result_send_that_gives_up_says_so_and_returns_nothing(caplog):
     with caplog.at_level(logging.WARNING, logger="bot.retry"):
-        assert await with_retries(Flaky(Forbidden("blocked")), 60, "result file") is None
-        assert await with_retries(Flaky(*[TimedOut()] * 99), 60, "result photo") is None
+        assert await with_retries(Flaky(Gone("blocked")), 60, "result file") is None
+        assert (
+            await with_retries(Flaky(*[Unreachable("Timed out")] * 99), 60, "result photo") is None
+        )
     gave_up = [r.getMessage() for r in caplog.records if "Gave up" in r.getMessage()]
     assert gave_up == [
         "Gave up on the result file: blocked",
         "Gave up on the result photo after 60 s of failures: Timed out",
     ]
-    assert await with_retries(Flaky(NetworkError("502")), 60, "result") == {"ok": True}
+    assert await with_retries(Flaky(Unreachable("502")), 60, "result") == {"ok": True}
 
 
 def test_what_passes_by_itself():
-    assert retry.is_passing(NetworkError("Bad Gateway")) and retry.is_passing(TimedOut())
-    assert retry.is_passing(RetryAfter(3))
-    assert not retry.is_passing(BadRequest("chat not found"))
-    assert not retry.is_passing(Forbidden("blocked")) and not retry.is_passing(ValueError())
+    assert is_passing(NetworkError("Bad Gateway")) and is_passing(TimedOut())
+    assert is_passing(RetryAfter(3)) and is_passing(SlowDown("wait", 3))
+    assert not is_passing(BadRequest("chat not found"))
+    assert not is_passing(Forbidden("blocked")) and not is_passing(ValueError())
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (BadRequest("Message is not modified: specified new message content ..."), Unchanged),
+        (BadRequest("Message to edit not found"), Gone),
+        (BadRequest("Chat not found"), Gone),
+        (Forbidden("Forbidden: bot was blocked by the user"), Gone),
+        (BadRequest("File is too big"), TooBig),
+        (BadRequest("Message caption is too long"), Refused),
+        (NetworkError("Bad Gateway"), Unreachable),
+        (TimedOut(), Unreachable),
+        (TelegramError("Invalid server response"), Refused),
+    ],
+)
+def test_telegrams_errors_are_the_conversations_kinds_of_trouble(error, kind):
+    trouble = trouble_of(error)
+    assert type(trouble) is kind
+    assert str(trouble) == error.message
+
+
+def test_a_flood_limit_is_a_pause_of_the_seconds_telegram_asks():
+    trouble = trouble_of(RetryAfter(7))
+    assert isinstance(trouble, SlowDown) and trouble.seconds == 7.0
 
 
 def test_brief_keeps_a_log_line_short():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot import texts
-from bot.context import BotApplication
+from bot.telegram.context import BotApplication
 from jobqueue import JobState
 from tests.botapi import BotApiServer, BotMessage
 from tests.chat import (

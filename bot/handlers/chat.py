@@ -8,31 +8,30 @@ import datetime as dtm
 import math
 import statistics
 
-from telegram import Update
-
 from jobqueue import JobState
 
 from .. import texts
-from ..context import Context
+from ..context import BotData
 from ..sessions import Stage
-from .common import HINTS, answer, in_group, reply, session_of, translator_of
+from ..turns import Turn
+from .common import HINTS, session_of, translator_of
 
 
-async def start(update: Update, context: Context) -> None:
+async def start(turn: Turn, data: BotData) -> None:
     """Say what the bot does and exactly what to send (also /help)."""
-    session, t = session_of(update, context), translator_of(update, context)
+    session, t = session_of(turn, data), translator_of(turn, data)
     parts = [t(texts.INTRO)]
-    if in_group(update):
+    if turn.in_group:
         parts.append(t(texts.GROUP_NOTE))
     if session.stage is not Stage.NEED_CONTENT:
         parts.append(t(HINTS[session.stage]))
-    await reply(update, "\n\n".join(parts))
+    await turn.reply("\n\n".join(parts))
 
 
-async def status(update: Update, context: Context) -> None:
+async def status(turn: Turn, data: BotData) -> None:
     """Tell the user where their picture is: queued, painting, or nothing in the works."""
-    session, t = session_of(update, context), translator_of(update, context)
-    job = await context.bot_data.queue.job_of(session.owner)
+    session, t = session_of(turn, data), translator_of(turn, data)
+    job = await data.queue.job_of(session.owner)
     if job is None:
         text = texts.with_hint(t(texts.STATUS_IDLE), t(HINTS[session.stage]))
     elif job.state is JobState.QUEUED:
@@ -41,42 +40,38 @@ async def status(update: Update, context: Context) -> None:
         text = t(texts.STATUS_STARTING)
     else:
         text = texts.status_painting(t, job.progress.fraction, job.progress.eta)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def cancel(update: Update, context: Context) -> None:
+async def cancel(turn: Turn, data: BotData) -> None:
     """Stop the user's queued or running job; with none, forget the collected pictures."""
-    session, t = session_of(update, context), translator_of(update, context)
-    queue = context.bot_data.queue
+    session, t = session_of(turn, data), translator_of(turn, data)
+    queue = data.queue
     job = await queue.job_of(session.owner)
     if job is not None:
         was_waiting = job.state is JobState.QUEUED
         await queue.cancel(job.id)
-        await reply(update, t(texts.CANCELLED_QUEUED if was_waiting else texts.CANCELLING_RUNNING))
+        await turn.reply(t(texts.CANCELLED_QUEUED if was_waiting else texts.CANCELLING_RUNNING))
     elif session.stage is not Stage.NEED_CONTENT:
         session.clear()
-        await reply(update, t(texts.PICTURES_DROPPED))
+        await turn.reply(t(texts.PICTURES_DROPPED))
     else:
         hint = t(HINTS[session.stage])
-        await reply(update, texts.with_hint(t(texts.NOTHING_TO_CANCEL), hint))
+        await turn.reply(texts.with_hint(t(texts.NOTHING_TO_CANCEL), hint))
 
 
-async def stats(update: Update, context: Context) -> None:
+async def stats(turn: Turn, data: BotData) -> None:
     """For admins: the queue, today's jobs and the disk. Others never learn it exists."""
-    user = update.effective_user
-    settings = context.bot_data.settings
-    if user is None or not settings.admin(user.id):
-        await reply(update, translator_of(update, context)(texts.UNKNOWN_COMMAND))
+    if not data.settings.admin(turn.person.user_id):
+        await turn.reply(translator_of(turn, data)(texts.UNKNOWN_COMMAND))
         return
-    data = context.bot_data
     midnight = dtm.datetime.now(dtm.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     numbers = await data.queue.stats(since=midnight.timestamp())
     times = sorted(numbers.durations)
     median = statistics.median(times) if times else None
     p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)] if times else None
     disk_mb = await asyncio.to_thread(data.limits.data_bytes) / 1024 / 1024
-    await reply(
-        update,
+    await turn.reply(
         texts.stats(
             numbers.waiting,
             numbers.running,
@@ -89,7 +84,7 @@ async def stats(update: Update, context: Context) -> None:
     )
 
 
-async def unknown_button(update: Update, context: Context) -> None:
-    """Answer a button whose data this bot did not make (or no longer understands)."""
-    assert update.callback_query is not None
-    await answer(update.callback_query, translator_of(update, context)(texts.UNKNOWN_BUTTON))
+def unknown_button(turn: Turn, data: BotData) -> str:
+    """The answer to a press on a button whose data this bot did not make (or no longer
+    understands): no :class:`Press` can be made of it, so the front-end answers it."""
+    return translator_of(turn, data)(texts.UNKNOWN_BUTTON)

@@ -6,95 +6,87 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import InputMediaPhoto, Message, Update
-from telegram.error import BadRequest, NetworkError
-
 from .. import buttons, media, texts
-from ..context import Context
+from ..context import BotData
 from ..i18n import Translator
+from ..messenger import Trouble
 from ..retry import brief
 from ..sessions import Stage
+from ..turns import Press, Turn
 from .common import (
-    answer,
-    button_of,
     owner_of,
     picture_refusal,
-    send,
     session_of,
     show_pair,
-    target_of,
     translator_of,
 )
 
 logger = logging.getLogger(__name__)
 
 
-async def styles(update: Update, context: Context) -> None:
+async def styles(turn: Turn, data: BotData) -> None:
     """/styles: the gallery of famous paintings, at the first one."""
-    await _send_painting(context, update, 0)
+    await _send_painting(turn, data, 0)
 
 
-async def browse(update: Update, context: Context) -> None:
+async def browse(press: Press, data: BotData) -> None:
     """◀ ▶ in the gallery: the same message shows another painting."""
-    query, button = button_of(update)
-    gallery = context.bot_data.gallery
-    index = button.index % len(gallery)
-    await answer(query)
-    message = query.message
-    if not isinstance(message, Message) or not message.photo:  # the "Got your photo" text
-        await _send_painting(context, update, index)
+    gallery = data.gallery
+    index = press.button.index % len(gallery)
+    await press.answer()
+    if not press.shows_photo or press.message_id is None:  # the "Got your photo" text
+        await _send_painting(press, data, index)
         return
-    painting, t = gallery[index], translator_of(update, context)
-    photo = InputMediaPhoto(gallery.photo(painting), caption=_painting_caption(t, context, index))
-    keyboard = buttons.gallery_keyboard(t, owner_of(update, context), index, len(gallery))
+    painting, t = gallery[index], translator_of(press, data)
+    keyboard = buttons.gallery_keyboard(t, owner_of(press, data), index, len(gallery))
     try:
-        edited = await message.edit_media(photo, reply_markup=keyboard)
-    except (BadRequest, NetworkError) as error:
+        edited = await press.messenger.edit_photo(
+            press.chat_id,
+            press.message_id,
+            gallery.photo(painting),
+            _painting_caption(t, data, index),
+            keyboard,
+        )
+    except Trouble as error:
         logger.info("Could not show the next painting in place (%s)", brief(error))
-        await _send_painting(context, update, index)
+        await _send_painting(press, data, index)
         return
-    if isinstance(edited, Message) and edited.photo:
-        gallery.sent(painting, edited.photo[-1].file_id)
+    if edited.photo:
+        gallery.sent(painting, edited.photo)
 
 
-async def use_painting(update: Update, context: Context) -> None:
+async def use_painting(press: Press, data: BotData) -> None:
     """ "Use this one": the painting becomes the style, exactly as a sent style image would."""
-    query, button = button_of(update)
-    session, t = session_of(update, context), translator_of(update, context)
-    refusal = picture_refusal(update, context, t)  # a chosen painting counts as a sent one
+    session, t = session_of(press, data), translator_of(press, data)
+    refusal = picture_refusal(press, data, t)  # a chosen painting counts as a sent one
     if refusal is not None:
-        await answer(query, refusal, alert=True)
+        await press.answer(refusal, alert=True)
         return
-    painting = context.bot_data.gallery[button.index]
+    painting = data.gallery[press.button.index]
     painting_bytes = await asyncio.to_thread(painting.path.read_bytes)
     picture = await media.store_picture(painting_bytes, session.new_file(painting.path.suffix))
     had_style = session.style is not None
-    await answer(query, t(texts.PAINTING_CHOSEN_NOTE))
+    await press.answer(t(texts.PAINTING_CHOSEN_NOTE))
     if session.choose_style(picture) is Stage.NEED_CONTENT:
-        await send(context, update, session, t(texts.PAINTING_KEPT))
+        await press.messenger.send_text(press.place, t(texts.PAINTING_KEPT))
         return
     caption = texts.STYLE_REPLACED if had_style else texts.PAIR_READY
-    await show_pair(context, update, session, caption)
+    await show_pair(press, data, session, caption)
 
 
-async def _send_painting(context: Context, update: Update, index: int) -> None:
-    gallery = context.bot_data.gallery
-    painting = gallery[index]
-    session, t = session_of(update, context), translator_of(update, context)
-    target = target_of(update, session)
-    sent = await context.bot.send_photo(
-        target.chat_id,
-        gallery.photo(painting),
-        caption=_painting_caption(t, context, index),
-        reply_markup=buttons.gallery_keyboard(t, owner_of(update, context), index, len(gallery)),
-        reply_parameters=target.reply_parameters,
+async def _send_painting(turn: Turn, data: BotData, index: int) -> None:
+    gallery = data.gallery
+    painting, t = gallery[index], translator_of(turn, data)
+    keyboard = buttons.gallery_keyboard(t, owner_of(turn, data), index, len(gallery))
+    sent = await turn.messenger.send_photo(
+        turn.place, gallery.photo(painting), _painting_caption(t, data, index), keyboard
     )
     if sent.photo:
-        gallery.sent(painting, sent.photo[-1].file_id)
+        gallery.sent(painting, sent.photo)
 
 
-def _painting_caption(t: Translator, context: Context, index: int) -> str:
-    gallery = context.bot_data.gallery
+def _painting_caption(t: Translator, data: BotData, index: int) -> str:
+    gallery = data.gallery
     painting = gallery[index]
     number = index % len(gallery) + 1
     return texts.painting_caption(

@@ -10,176 +10,129 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
-
-from telegram import CallbackQuery, ReplyParameters, Update
 
 from jobqueue import AlreadyQueued, QueueFull, QueueUnavailable
 
 from .. import jobs, texts
-from ..buttons import ButtonData
-from ..context import Context, Handler
+from ..context import BotData
+from ..messenger import Place
 from ..sessions import Session
-from .common import (
-    answer,
-    button_of,
-    inform,
-    pair_picture,
-    replace_pair,
-    send,
-    session_of,
-    target_of,
-    translator_of,
-)
+from ..turns import Press, PressHandler
+from .common import inform, pair_picture, replace_pair, session_of, translator_of
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Press:
-    """A press on a button of the user's current pair."""
-
-    update: Update
-    query: CallbackQuery
-    button: ButtonData
-    session: Session
+PairPressHandler = Callable[[Press, BotData, Session], Coroutine[Any, Any, None]]
 
 
-PressHandler = Callable[[Press, Context], Coroutine[Any, Any, None]]
-
-
-def on_current_pair(handler: PressHandler) -> Handler:
+def on_current_pair(handler: PairPressHandler) -> PressHandler:
     """Run ``handler`` only for a button of the user's current pair; answer others as stale."""
 
     @functools.wraps(handler)
-    async def checked(update: Update, context: Context) -> None:
-        query, button = button_of(update)
-        session = session_of(update, context)
-        if not session.owns(button.pair_id):
-            await answer(query, translator_of(update, context)(texts.STALE_BUTTON))
+    async def checked(press: Press, data: BotData) -> None:
+        session = session_of(press, data)
+        if not session.owns(press.button.pair_id):
+            await press.answer(translator_of(press, data)(texts.STALE_BUTTON))
             return
-        await handler(Press(update, query, button, session), context)
+        await handler(press, data, session)
 
     return checked
 
 
 @on_current_pair
-async def paint(press: Press, context: Context) -> None:
+async def paint(press: Press, data: BotData, session: Session) -> None:
     """Queue the pair at the pressed strength, answering the button at once."""
-    query, button, session = press.query, press.button, press.session
+    button, t, user_id = press.button, translator_of(press, data), press.person.user_id
     assert button.strength is not None, "PAINT buttons always carry a strength"
-    data, t = context.bot_data, translator_of(press.update, context)
-    user = press.update.effective_user
-    assert user is not None
-    exempt = data.settings.admin(user.id)
-    wait = None if exempt else data.limits.job_refusal(user.id)
+    exempt = data.settings.admin(user_id)
+    wait = None if exempt else data.limits.job_refusal(user_id)
     if wait is not None:
         limit = data.settings.jobs_per_user_per_day
-        await answer(query, texts.daily_quota(t, limit, wait), alert=True)
+        await press.answer(texts.daily_quota(t, limit, wait), alert=True)
         return
-    target = target_of(press.update, session)
-    chosen = data.sessions.preferences(user.id)
+    chosen = data.sessions.preferences(user_id)
     try:
         job = await jobs.submit(
-            data, session, button.strength, target, language=t.language, chosen=chosen
+            data, session, button.strength, press.place, language=t.language, chosen=chosen
         )
     except AlreadyQueued as queued:
         same_pair = queued.record.meta.get("pair_id") == button.pair_id
         if same_pair:
-            await answer(query, t(texts.ALREADY_THIS_PAIR))  # e.g. a double press
+            await press.answer(t(texts.ALREADY_THIS_PAIR))  # e.g. a double press
         else:
-            await answer(query, t(texts.ALREADY_ANOTHER), alert=True)
+            await press.answer(t(texts.ALREADY_ANOTHER), alert=True)
         return
     except QueueFull:
-        await answer(query, t(texts.BUSY), alert=True)
+        await press.answer(t(texts.BUSY), alert=True)
         return
     except QueueUnavailable as unavailable:  # Redis down, or the embedded painter broken
         logger.warning("Job not queued: %s", unavailable)
-        await answer(query, t(texts.PAINTING_UNAVAILABLE), alert=True)
+        await press.answer(t(texts.PAINTING_UNAVAILABLE), alert=True)
         return
     # Followed from the moment it is queued: nothing below may stand between the job and the
     # task that delivers it (the note on the button only informs, and may fail).
-    picture = session.pair_preview_file_id or await pair_picture(session)
-    data.following.add(job.id)  # before any await: the adoption chore must not take it too
-    follower = jobs.follow(context.bot, data, job, picture)
-    task = context.application.create_task(follower, update=press.update, name=f"job {job.id}")
-    jobs.track(data.followers, task)
-    data.limits.count_job(user.id)
+    picture = session.pair_preview or await pair_picture(session)
+    jobs.start_following(data, job, picture)
+    data.limits.count_job(user_id)
     logger.info("Job %s queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
-    await answer(query, t(texts.QUEUED_NOTE))
+    await press.answer(t(texts.QUEUED_NOTE))
 
 
 @on_current_pair
-async def swap(press: Press, context: Context) -> None:
+async def swap(press: Press, data: BotData, session: Session) -> None:
     """Swap content and style, showing the new pair in place of the old one."""
-    press.session.swap()
-    await answer(press.query, translator_of(press.update, context)(texts.SWAPPED_NOTE))
-    await replace_pair(context, press.update, press.session)
+    session.swap()
+    await press.answer(translator_of(press, data)(texts.SWAPPED_NOTE))
+    await replace_pair(press, data, session)
 
 
 @on_current_pair
-async def drop(press: Press, context: Context) -> None:
+async def drop(press: Press, data: BotData, session: Session) -> None:
     """Forget the pair on this message, stopping its job if it has one."""
-    session = press.session
-    job = await context.bot_data.queue.job_of(session.owner)
+    job = await data.queue.job_of(session.owner)
     if job is not None and job.meta.get("pair_id") == press.button.pair_id:
-        await context.bot_data.queue.cancel(job.id)
+        await data.queue.cancel(job.id)
     session.clear()
-    await answer(press.query)
-    # The message may be gone or already bare.
-    await inform(press.query.edit_message_reply_markup(reply_markup=None), "bare the pair")
-    t = translator_of(press.update, context)
-    await send(context, press.update, session, t(texts.PAIR_DROPPED))
+    await press.answer()
+    if press.message_id is not None:  # the message may be gone or already bare
+        bare = press.messenger.edit_keyboard(press.chat_id, press.message_id, None)
+        await inform(bare, "bare the pair")
+    await press.messenger.send_text(press.place, translator_of(press, data)(texts.PAIR_DROPPED))
 
 
-async def stop(update: Update, context: Context) -> None:
+async def stop(press: Press, data: BotData) -> None:
     """Cancel the job this progress message shows (its pair may no longer be the current one)."""
-    query, button = button_of(update)
-    t = translator_of(update, context)
-    job = await context.bot_data.queue.job_of(session_of(update, context).owner)
-    if job is None or job.meta.get("pair_id") != button.pair_id:
-        await answer(query, t(texts.NOTHING_TO_STOP))
+    t = translator_of(press, data)
+    job = await data.queue.job_of(session_of(press, data).owner)
+    if job is None or job.meta.get("pair_id") != press.button.pair_id:
+        await press.answer(t(texts.NOTHING_TO_STOP))
         return
-    await context.bot_data.queue.cancel(job.id)
-    await answer(query, t(texts.STOPPING_NOTE))
+    await data.queue.cancel(job.id)
+    await press.answer(t(texts.STOPPING_NOTE))
 
 
 @on_current_pair
-async def new_pair(press: Press, context: Context) -> None:
+async def new_pair(press: Press, data: BotData, session: Session) -> None:
     """Start over from a result: forget the pair and ask for a new photo."""
-    press.session.clear()
-    await answer(press.query)
-    t = translator_of(press.update, context)
-    await send(context, press.update, press.session, t(texts.NEW_PAIR))
+    session.clear()
+    await press.answer()
+    await press.messenger.send_text(press.place, translator_of(press, data)(texts.NEW_PAIR))
 
 
-async def making_of(update: Update, context: Context) -> None:
+async def making_of(press: Press, data: BotData) -> None:
     """Send the film of a result's run, as an animation, under the result."""
-    query, button = button_of(update)
-    t, queue = translator_of(update, context), context.bot_data.queue
-    job = await queue.get(button.job_id)
+    t, queue = translator_of(press, data), data.queue
+    job = await queue.get(press.button.job_id)
     # The seal already binds the button to its owner; the queue's record must agree too.
-    if job is None or job.owner != session_of(update, context).owner:
-        await answer(query, t(texts.MAKING_OF_GONE), alert=True)
+    if job is None or job.owner != session_of(press, data).owner:
+        await press.answer(t(texts.MAKING_OF_GONE), alert=True)
         return
     film = await queue.making_of(job.id)
     if film is None:
-        await answer(query, t(texts.MAKING_OF_GONE), alert=True)
+        await press.answer(t(texts.MAKING_OF_GONE), alert=True)
         return
-    await answer(query)
-    message = query.message
-    under_result = (
-        ReplyParameters(message.message_id, allow_sending_without_reply=True)
-        if message is not None
-        else None
-    )
-    chat = session_of(update, context).chat_id
-    await context.bot.send_animation(
-        chat,
-        film,
-        caption=t(texts.MAKING_OF_CAPTION),
-        filename="making-of.gif",
-        reply_parameters=under_result,
-    )
+    await press.answer()
+    under_result = Place(press.chat_id, press.message_id)
+    await press.messenger.send_film(under_result, film, "making-of.gif", t(texts.MAKING_OF_CAPTION))
     logger.info("Sent the making-of of job %s", job.id)
