@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import signal
 import sys
 
 from config import configure_logging
@@ -15,12 +17,14 @@ from config.settings import (
 )
 from jobqueue.logs import redact_url
 
+from .service import TokenRefused
+
 logger = logging.getLogger(__name__)
 
 NO_TOKEN = """\
-stylebot needs a bot token, and BOT_TOKEN is not set.
-Get one from @BotFather in Telegram (send it /newbot), then put it in a file named .env
-next to where you start the bot, as a line like: BOT_TOKEN=123456789:AA...  (see .env.example)"""
+stylebot needs a bot token: set BOT_TOKEN (Telegram), DISCORD_TOKEN, or both, in a file named
+.env next to where you start the bot (see .env.example). Telegram: send /newbot to @BotFather,
+then a line like BOT_TOKEN=123456789:AA...; Discord: see docs/discord.md."""
 
 #: Libraries that log request URLs, and Telegram's URLs contain the token.
 CHATTY_LOGGERS = ("httpx", "httpcore")
@@ -54,13 +58,11 @@ def main() -> int:
         print(f"stylebot: {error}", file=sys.stderr)
         return 2
     configure_logging(settings, quiet=CHATTY_LOGGERS)
-    from .telegram import run  # telegram and the queue: only once settings are fine
-
     log_start(settings)
     try:
-        run.run(settings)
-    except run.TokenRefused:
-        print("stylebot: Telegram refused BOT_TOKEN: check it with @BotFather", file=sys.stderr)
+        asyncio.run(serve(settings))
+    except TokenRefused as refused:
+        print(f"stylebot: {refused}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0
@@ -68,6 +70,34 @@ def main() -> int:
         logger.critical("Stopped: %s", error, exc_info=not isinstance(error, ConnectionError))
         return 1
     return 0
+
+
+async def serve(settings: Settings) -> None:
+    """Every front-end whose token is set, on one event loop, sharing one queue, until
+    SIGINT or SIGTERM. A front-end's platform library loads only here, and only if used."""
+    from . import service
+    from .telegram import run as telegram
+
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stopped.set)
+    if settings.on_telegram:
+        await telegram.wait_for_telegram(settings)  # a refused token stops us before the queue
+    shared = service.shared(settings)
+    await service.open_shared(shared)
+    try:
+        async with asyncio.TaskGroup() as front_ends:
+            if settings.on_telegram:
+                front_ends.create_task(telegram.serve(settings, shared, stopped))
+            if settings.on_discord:
+                from .discord import run as discord
+
+                front_ends.create_task(discord.serve(settings, shared, stopped))
+    except* TokenRefused as refused:  # the first front-end to fail stops the others
+        raise refused.exceptions[0] from None
+    finally:
+        await service.close_shared(shared)
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ class ButtonData:
     def decode(cls, data: object) -> ButtonData | None:
         """The button's meaning, or None for data this bot never made (the seal is checked
         apart, by :meth:`Owner.owns`)."""
-        match = _DATA.fullmatch(data) if isinstance(data, str) else None
+        match = DATA.fullmatch(data) if isinstance(data, str) else None
         if match is None:
             return None
         action, subject, strength = match.groups()
@@ -135,7 +135,8 @@ _SUBJECT = r"[0-9a-f]{1,32}"  # a pair id, a job id or an index, all in hex
 _STRENGTH = "|".join(strength.value for strength in Strength)
 _ACTION = "|".join(action.value for action in Action)
 _TAG = r"[A-Za-z0-9_-]{12}"
-_DATA = re.compile(rf"({_ACTION}):({_SUBJECT})(?::({_STRENGTH}))?:{_TAG}")
+#: Well-formed callback data: a front-end routes what matches to ``bot.handlers.PRESSES``.
+DATA = re.compile(rf"({_ACTION}):({_SUBJECT})(?::({_STRENGTH}))?:{_TAG}")
 
 
 def _button(label: str, data: ButtonData, owner: Owner) -> Button:

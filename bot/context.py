@@ -12,7 +12,7 @@ from jobqueue import JobQueue
 from .gallery import Gallery
 from .limits import Limits
 from .messenger import Messenger
-from .metrics import Health, Metrics, MonitorServer
+from .metrics import Health, Metrics
 from .progress import ChatThrottle
 from .sessions import SessionStore
 
@@ -21,9 +21,11 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
 
 
 class BotData:
-    """What all handlers share. ``bot.service.prepare`` fills it in; the front-end adds how
-    it sends (``messenger``) and starts tasks (``spawn``)."""
+    """What all handlers of one front-end share. ``bot.service.prepare`` fills it in (the
+    queue, settings, metrics and health are the process's, shared by every front-end); the
+    front-end adds how it sends (``messenger``) and starts tasks (``spawn``)."""
 
+    platform: str  # "telegram" or "discord": whose users these are
     settings: Settings
     button_key: bytes  # seals the buttons for their owners (see bot.buttons)
     queue: JobQueue
@@ -32,7 +34,6 @@ class BotData:
     limits: Limits
     metrics: Metrics
     health: Health
-    monitor: MonitorServer | None = None  # METRICS_PORT's server, when set
     throttle: ChatThrottle
     messenger: Messenger  # how the conversation sends and edits on its platform
     spawn: Spawn
@@ -42,3 +43,8 @@ class BotData:
     holder: str  # this process's name on the jobs it claims (replicas share a queue)
     chores: list[asyncio.Task[None]]  # the adoption of jobs, the session sweep, the watcher
     stopping: bool = False  # set while the bot stops
+
+    def who(self, user_id: int) -> str:
+        """The user as ALLOWED_USERS and ADMIN_USERS name them: a Telegram user by their id,
+        anyone else as ``platform:id``, so the ids of two platforms never collide."""
+        return str(user_id) if self.platform == "telegram" else f"{self.platform}:{user_id}"

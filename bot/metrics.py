@@ -31,7 +31,7 @@ Environ = dict[str, object]
 STARTING = "starting"
 QUEUE_UNREACHABLE = "queue unreachable"
 NO_PAINTER = "no painter ready"
-NOT_RECEIVING = "not receiving updates from Telegram"
+NOT_RECEIVING = "not receiving updates from a chat platform"
 #: Seconds a client may stay silent before it is dropped (a scrape takes milliseconds).
 CLIENT_TIMEOUT = 5.0
 
@@ -42,7 +42,16 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
         self.jobs = Counter(
-            "stylebot_jobs", "Jobs that ended, by outcome", ["outcome"], registry=registry
+            "stylebot_jobs",
+            "Jobs that ended, by chat platform and outcome",
+            ["platform", "outcome"],
+            registry=registry,
+        )
+        self.updates = Counter(
+            "stylebot_updates",
+            "What people sent or pressed, by chat platform",
+            ["platform"],
+            registry=registry,
         )
         self.queue_depth = Gauge(
             "stylebot_queue_depth", "Jobs waiting for a painter", registry=registry
@@ -60,8 +69,12 @@ class Metrics:
             registry=registry,
         )
         self.workers = Gauge("stylebot_workers", "Painters ready to paint", registry=registry)
+
+    def serve(self, platform: str) -> None:
+        """A front-end on ``platform`` starts: its series exist from now on, at 0."""
+        self.updates.labels(platform)
         for outcome in ("done", "failed", "cancelled"):
-            self.jobs.labels(outcome)  # a series from the start, at 0
+            self.jobs.labels(platform, outcome)
 
     def observe_queue(self, stats: QueueStats) -> None:
         self.queue_depth.set(stats.waiting)

@@ -89,6 +89,7 @@ class Session:
     pair_id: str | None = None  # new whenever the pair changes, so old buttons go stale
     pair_preview: str | None = None  # the pair preview photo, shown again by its handle
     last_seen: float = 0.0  # wall-clock time of the user's latest update
+    owners: str = ""  # the prefix of the queue's names of this platform's users
     on_change: Callable[[Session], None] = field(default=lambda _: None, repr=False)
 
     @property
@@ -102,8 +103,9 @@ class Session:
 
     @property
     def owner(self) -> str:
-        """The queue's name for this user: one job at a time, whichever chat it came from."""
-        return str(self.user_id)
+        """The queue's name for this user: one job at a time, whichever chat it came from
+        (a Discord user's is ``discord:<id>``: see ``SessionStore.owners``)."""
+        return f"{self.owners}{self.user_id}"
 
     def new_file(self, suffix: str) -> Path:
         """A fresh path in the session's folder for a picture about to be stored."""
@@ -127,6 +129,15 @@ class Session:
         self._new_pair()
         self.on_change(self)
         return self.stage
+
+    def start_pair(self, content: Picture, style: Picture) -> None:
+        """A whole new pair at once (Discord's /paint): the old pictures' files go."""
+        for old in (self.content, self.style):
+            if old is not None:
+                old.delete()
+        self.content, self.style = content, style
+        self._new_pair()
+        self.on_change(self)
 
     def swap(self) -> None:
         """Content becomes style and style content: a new pair."""
@@ -165,8 +176,10 @@ class SessionStore:
         *,
         max_idle: float = MAX_IDLE_SECONDS,
         clock: Callable[[], float] = time.time,
+        owners: str = "",
     ) -> None:
         self.root = Path(data_dir)
+        self.owners = owners  # e.g. "discord:", so two platforms' ids never collide
         self.max_idle = max_idle
         self._clock = clock
         self.database = Database(self.root, DATABASE, _SCHEMA)
@@ -242,7 +255,8 @@ class SessionStore:
         return self.root / "sessions" / f"{chat_id}_{user_id}"
 
     def _load(self, chat_id: int, user_id: int) -> Session:
-        session = Session(chat_id, user_id, self._folder(chat_id, user_id), on_change=self._save)
+        folder = self._folder(chat_id, user_id)
+        session = Session(chat_id, user_id, folder, owners=self.owners, on_change=self._save)
         row = self.database.execute(
             "SELECT * FROM sessions WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
         ).fetchone()

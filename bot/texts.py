@@ -40,6 +40,8 @@ INTRO = N_(
     "/settings sets the size and colours, /language the language."
 )
 GROUP_NOTE = N_("In a group, reply to one of my messages with your picture.")
+#: A Discord server's GROUP_NOTE: there the bot reads no ordinary messages; /paint takes all.
+SERVER_NOTE = N_("In a server, use /paint: attach your photo and the style, and pick a strength.")
 
 COMMAND_DESCRIPTIONS = {
     "start": N_("How to use me"),
@@ -50,6 +52,14 @@ COMMAND_DESCRIPTIONS = {
     "settings": N_("Size, colours and strength of my pictures"),
     "language": N_("Change the language"),
 }
+
+# Discord's /paint, for servers, where a bot reads no ordinary messages: the whole pair at once.
+PAINT_DESCRIPTION = N_("Paint a photo in the style of another picture")
+PAINT_CONTENT = N_("The photo to paint")
+PAINT_STYLE = N_("The style: a painting or any picture whose look you like")
+PAINT_PAINTING = N_("Or a famous painting as the style")
+PAINT_STRENGTH = N_("How strongly to paint it")
+PAINT_NEEDS_STYLE = N_("Add the style too: a picture, or a painting from the list.")
 
 # ---- what the bot has and what it still needs -----------------------------------------------
 
@@ -108,7 +118,7 @@ HEIC = N_(
     "HEIC files (the iPhone's photo format) can't be read here. "
     "Send it as a photo rather than a file, or as a JPEG, PNG or WebP file."
 )
-DOWNLOAD_FAILED = N_("I couldn't download that picture from Telegram. Please send it again.")
+DOWNLOAD_FAILED = N_("I couldn't download that picture. Please send it again.")
 UNKNOWN_COMMAND = N_("I don't know that command. /help shows what I can do.")
 
 #: What ``pictures`` finds wrong with an image (``ImageError.code``), with its ``params``.

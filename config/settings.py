@@ -24,6 +24,8 @@ from jobqueue.logs import is_password
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
+DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 TELEGRAM_DOWNLOAD_LIMIT_MB = 20  # getFile refuses bigger files on Telegram's own servers
 ENGINE_WEIGHT_SOURCES = ("bundled", "torchvision")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -37,7 +39,7 @@ class SettingsError(ValueError):
 
 
 class MissingTokenError(SettingsError):
-    """BOT_TOKEN is not set: the one setting without a default."""
+    """Neither BOT_TOKEN nor DISCORD_TOKEN is set: a bot needs at least one."""
 
 
 class Secret:
@@ -68,9 +70,12 @@ class Secret:
 class Settings:
     """Everything configurable about the bot; see ``.env.example`` for each variable."""
 
-    bot_token: Secret
+    bot_token: Secret  # NO_TOKEN: no Telegram front-end (a worker, or a bot on Discord only)
     telegram_base_url: str = DEFAULT_BASE_URL
     telegram_base_file_url: str = DEFAULT_BASE_FILE_URL
+    discord_token: Secret | None = None  # None: no Discord front-end
+    discord_api_base: str = DEFAULT_DISCORD_API_BASE
+    discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
     engine_device: str = "auto"
     engine_max_side: int | None = None  # None: the engine's default for the device
     engine_steps: int | None = None  # None: the engine's default for the device
@@ -95,29 +100,40 @@ class Settings:
     webhook_port: int = 8443
     log_format: str = "text"
 
-    def allowed(self, user_id: int, username: str | None) -> bool:
-        """Whether this user may use the bot at all (admins always may)."""
+    @property
+    def on_telegram(self) -> bool:
+        return self.bot_token.reveal() != NO_TOKEN
+
+    @property
+    def on_discord(self) -> bool:
+        return self.discord_token is not None
+
+    def allowed(self, user_id: int | str, username: str | None) -> bool:
+        """Whether this user may use the bot at all (admins always may). ``user_id`` is a
+        Telegram id, or a ``discord:<id>`` for a Discord user."""
         return (
             not self.allowed_users
             or self.admin(user_id)
             or _listed(self.allowed_users, user_id, username)
         )
 
-    def admin(self, user_id: int) -> bool:
+    def admin(self, user_id: int | str) -> bool:
         """Whether this user is an admin: by id only, as a username can pass to someone else
         (ADMIN_USERS refuses @names)."""
         return str(user_id) in self.admin_users
 
     def allowed_usernames(self) -> list[str]:
         """The @names in ALLOWED_USERS (without the @): each is a risk to warn about at start."""
-        return sorted(name for name in self.allowed_users if not name.isdigit())
+        return sorted(name for name in self.allowed_users if not _is_id(name))
 
     def secrets(self) -> list[tuple[str, str]]:
         """Every secret these settings hold, as (variable, value): what no log line may show.
         A Redis password counts in each spelling a URL may give it (raw and decoded)."""
         found = [("WEBHOOK_SECRET", self.webhook_secret.reveal())] if self.webhook_secret else []
-        if self.bot_token.reveal() != NO_TOKEN:
+        if self.on_telegram:
             found.append(("BOT_TOKEN", self.bot_token.reveal()))
+        if self.discord_token is not None:
+            found.append(("DISCORD_TOKEN", self.discord_token.reveal()))
         found += [("REDIS_PASSWORD", password) for password in _redis_passwords(self.queue_url)]
         return found
 
@@ -126,11 +142,16 @@ class Settings:
         return self.max_download_mb * 1024 * 1024
 
 
-#: User ids as strings and @usernames in lower case without the @ (ADMIN_USERS: ids only).
+#: User ids as strings (``discord:<id>`` for Discord users) and Telegram @usernames in lower
+#: case without the @ (ADMIN_USERS: ids only).
 Users = frozenset[str]
 
 
-def _listed(users: Users, user_id: int, username: str | None) -> bool:
+def _is_id(user: str) -> bool:
+    return user.removeprefix("discord:").isdigit()
+
+
+def _listed(users: Users, user_id: int | str, username: str | None) -> bool:
     return str(user_id) in users or (username is not None and username.lower() in users)
 
 
@@ -161,11 +182,11 @@ def load_settings(
 
 def _parse(values: Mapping[str, str], require_token: bool = True) -> Settings:
     token = values.get("BOT_TOKEN", "")
-    if not token and not require_token:
+    if not token and (values.get("DISCORD_TOKEN") or not require_token):
         token = NO_TOKEN
     elif not token:
-        raise MissingTokenError("BOT_TOKEN is not set")
-    if not _TOKEN.fullmatch(token):
+        raise MissingTokenError("neither BOT_TOKEN nor DISCORD_TOKEN is set")
+    if token != NO_TOKEN and not _TOKEN.fullmatch(token):
         raise SettingsError(
             "BOT_TOKEN does not look like a token from @BotFather (digits, a colon, then letters)"
         )
@@ -246,7 +267,7 @@ def _queue_url(value: str) -> str:
 def _users(value: str) -> Users:
     names = [part.strip() for part in value.split(",") if part.strip()]
     for name in names:
-        if not re.fullmatch(r"\d+|@?[A-Za-z]\w{3,31}", name):
+        if not re.fullmatch(r"(?:discord:)?\d+|@?[A-Za-z]\w{3,31}", name):
             raise ValueError(value)
     return frozenset(name.removeprefix("@").lower() for name in names)
 
@@ -254,7 +275,7 @@ def _users(value: str) -> Users:
 def _user_ids(value: str) -> Users:
     """Admins by numeric id only: a released @username can be registered by anyone."""
     users = _users(value)
-    if names := sorted(name for name in users if not name.isdigit()):
+    if names := sorted(name for name in users if not _is_id(name)):
         raise SettingsError(
             f"ADMIN_USERS takes numeric user ids only, not @{names[0]}: a username can be given "
             "up and registered by someone else; ask each admin to message @userinfobot, which "
@@ -295,6 +316,19 @@ def _secret_token(value: str) -> Secret:
     return Secret(value)
 
 
+def _discord_token(value: str) -> Secret:
+    """Three base64url parts separated by dots: the bot's id, a timestamp, an HMAC."""
+    if not re.fullmatch(r"[\w-]{16,}\.[\w-]{4,}\.[\w-]{16,}", value):
+        raise ValueError(value)
+    return Secret(value)
+
+
+def _websocket_url(value: str) -> str:
+    if not value.startswith(("ws://", "wss://")):
+        raise ValueError(value)
+    return value
+
+
 def _folder(value: str) -> Path:
     path = Path(value).expanduser()
     if path.exists() and not path.is_dir():
@@ -308,6 +342,9 @@ _URL = "an http:// or https:// URL"
 _RULES: dict[str, _Rule] = {
     "telegram_base_url": _Rule(_url, _URL),
     "telegram_base_file_url": _Rule(_url, _URL),
+    "discord_token": _Rule(_discord_token, "a bot token from Discord's developer portal", True),
+    "discord_api_base": _Rule(_url, _URL),
+    "discord_gateway_url": _Rule(_websocket_url, "a ws:// or wss:// URL"),
     "engine_device": _Rule(_device, "auto, cpu, cuda, cuda:N or mps"),
     "engine_max_side": _Rule(_at_least(32, int), "a whole number of pixels, at least 32"),
     "engine_steps": _Rule(_at_least(1, int), "a whole number, at least 1"),

@@ -27,6 +27,9 @@ OUR_VARIABLES = (
     "PREVIEW_",
     "DATA_",
     "MAX_",
+    "DISCORD_",
+    "ALLOWED_",
+    "ADMIN_",
 )
 
 

@@ -177,9 +177,9 @@ async def test_metrics_and_health_over_http_match_what_happened(
         code, metrics = await fetch(port, "/metrics")
         assert code == 200
         lines = set(metrics.splitlines())
-        assert 'stylebot_jobs_total{outcome="done"} 1.0' in lines
-        assert 'stylebot_jobs_total{outcome="cancelled"} 1.0' in lines
-        assert 'stylebot_jobs_total{outcome="failed"} 0.0' in lines
+        assert 'stylebot_jobs_total{outcome="done",platform="telegram"} 1.0' in lines
+        assert 'stylebot_jobs_total{outcome="cancelled",platform="telegram"} 1.0' in lines
+        assert 'stylebot_jobs_total{outcome="failed",platform="telegram"} 0.0' in lines
         assert "stylebot_job_seconds_count 1.0" in lines
         assert "stylebot_step_seconds_count 1.0" in lines
         assert "stylebot_queue_depth 0.0" in lines and "stylebot_workers 1.0" in lines
@@ -207,7 +207,8 @@ async def test_a_failed_job_is_counted_as_failed(
 
         registry = application.bot_data.metrics.registry
         for outcome, count in {"failed": 1.0, "done": 0.0, "cancelled": 0.0}.items():
-            sample = registry.get_sample_value("stylebot_jobs_total", {"outcome": outcome})
+            labels = {"platform": "telegram", "outcome": outcome}
+            sample = registry.get_sample_value("stylebot_jobs_total", labels)
             assert sample == count, outcome
 
 
@@ -231,7 +232,7 @@ async def test_health_says_when_the_bot_is_not_receiving(
         assert application.updater is not None
         await application.updater.stop()
         body = await healthz_becomes(port, 503)
-        assert body == "not receiving updates from Telegram\n"
+        assert body == "not receiving updates from a chat platform\n"
         await application.updater.start_polling(poll_interval=0, timeout=1)
 
 

@@ -253,3 +253,15 @@ async def test_the_bot_caps_progress_edits_at_ten_a_second_over_all_chats(tmp_pa
     started = time.monotonic()
     await asyncio.gather(*(throttle.turn(chat_id=chat) for chat in range(6)))
     assert time.monotonic() - started >= 0.5  # six chats at once, ten a second: five gaps
+
+
+def test_the_disk_cap_weighs_all_of_data_dir_from_a_front_ends_own_folder(tmp_path):
+    """Discord's counters live in DATA_DIR/discord, but DATA_MAX_MB caps the whole DATA_DIR,
+    Telegram's pictures included."""
+    (tmp_path / "sessions").mkdir()
+    (tmp_path / "sessions" / "big.jpg").write_bytes(b"x" * (2 * 1024 * 1024))
+    own = tmp_path / "discord"
+    limits = Limits(own, pictures_per_minute=9, jobs_per_day=0, data_max_mb=1, measured=tmp_path)
+    assert limits.disk_full()
+    alone = Limits(own, pictures_per_minute=9, jobs_per_day=0, data_max_mb=1)
+    assert not alone.disk_full()

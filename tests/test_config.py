@@ -20,6 +20,7 @@ from engine import StyleOptions
 from worker.painter import painter_for
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+DISCORD_TOKEN = "MTA1MjM0NTY3ODkwMTIzNDU2Nw.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 
 def test_only_the_token_is_needed():
@@ -73,6 +74,10 @@ def test_a_missing_token_is_its_own_error():
         ("MAX_DOWNLOAD_MB", "0"),
         ("METRICS_LISTEN", "everywhere"),
         ("ADMIN_USERS", "42;43"),
+        ("ADMIN_USERS", "slack:42"),
+        ("DISCORD_TOKEN", "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+        ("DISCORD_API_BASE", "discord.com/api/v10"),
+        ("DISCORD_GATEWAY_URL", "https://gateway.discord.gg/"),
     ],
 )
 def test_an_invalid_value_is_one_line_naming_the_variable(name: str, value: str):
@@ -80,6 +85,26 @@ def test_an_invalid_value_is_one_line_naming_the_variable(name: str, value: str)
         load_settings({"BOT_TOKEN": TOKEN, name: value}, env_file=None)
     message = str(raised.value)
     assert message.startswith(name) and "\n" not in message
+
+
+def test_discord_alone_needs_no_telegram_token_and_its_token_is_a_secret():
+    settings = load_settings({"DISCORD_TOKEN": DISCORD_TOKEN}, None)
+    assert settings.on_discord and not settings.on_telegram
+    assert DISCORD_TOKEN not in repr(settings)
+    assert ("DISCORD_TOKEN", DISCORD_TOKEN) in settings.secrets()
+    both = load_settings({"DISCORD_TOKEN": DISCORD_TOKEN, "BOT_TOKEN": TOKEN}, None)
+    assert both.on_discord and both.on_telegram
+    assert not load_settings({"BOT_TOKEN": TOKEN}, None).on_discord
+
+
+def test_a_discord_user_is_listed_as_discord_and_never_mistaken_for_a_telegram_one():
+    settings = load_settings(
+        {"BOT_TOKEN": TOKEN, "ADMIN_USERS": "discord:42", "ALLOWED_USERS": "discord:7, 9"}, None
+    )
+    assert settings.admin("discord:42") and not settings.admin(42)
+    assert settings.allowed("discord:7", None) and not settings.allowed(7, None)
+    assert settings.allowed(9, None) and not settings.allowed("discord:9", None)
+    assert settings.allowed_usernames() == []
 
 
 def test_a_redis_url_is_taken_and_a_bad_one_never_echoes_its_password():

@@ -21,8 +21,8 @@ async def start(turn: Turn, data: BotData) -> None:
     """Say what the bot does and exactly what to send (also /help)."""
     session, t = session_of(turn, data), translator_of(turn, data)
     parts = [t(texts.INTRO)]
-    if turn.in_group:
-        parts.append(t(texts.GROUP_NOTE))
+    if turn.in_group:  # on Discord a server, where the bot reads only slash commands
+        parts.append(t(texts.SERVER_NOTE if data.platform == "discord" else texts.GROUP_NOTE))
     if session.stage is not Stage.NEED_CONTENT:
         parts.append(t(HINTS[session.stage]))
     await turn.reply("\n\n".join(parts))
@@ -62,7 +62,7 @@ async def cancel(turn: Turn, data: BotData) -> None:
 
 async def stats(turn: Turn, data: BotData) -> None:
     """For admins: the queue, today's jobs and the disk. Others never learn it exists."""
-    if not data.settings.admin(turn.person.user_id):
+    if not data.settings.admin(data.who(turn.person.user_id)):
         await turn.reply(translator_of(turn, data)(texts.UNKNOWN_COMMAND))
         return
     midnight = dtm.datetime.now(dtm.UTC).replace(hour=0, minute=0, second=0, microsecond=0)

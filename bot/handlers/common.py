@@ -53,7 +53,7 @@ def owner_of(turn: Turn, data: BotData) -> Owner:
 def picture_refusal(turn: Turn, data: BotData, t: Translator) -> str | None:
     """Why this picture is not taken: the sender's rate, or a full disk (admins are exempt)."""
     user_id = turn.person.user_id
-    if data.settings.admin(user_id):
+    if data.settings.admin(data.who(user_id)):
         return None
     wait = data.limits.take_picture(user_id)
     if wait is not None:

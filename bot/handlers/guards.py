@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def stranger(person: Person, data: BotData) -> str | None:
     """For someone ALLOWED_USERS leaves out, the one polite sentence they get when they
     address the bot (nothing of theirs is downloaded or kept); None for everyone else."""
-    if data.settings.allowed(person.user_id, person.username):
+    if data.settings.allowed(data.who(person.user_id), person.username):
         return None
     return i18n.pick(None, person.language)(texts.NOT_ALLOWED)  # keeps no language of theirs
 

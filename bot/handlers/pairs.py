@@ -12,13 +12,13 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from jobqueue import AlreadyQueued, QueueFull, QueueUnavailable
+from jobqueue import AlreadyQueued, QueueFull, QueueUnavailable, Strength
 
 from .. import jobs, texts
 from ..context import BotData
 from ..messenger import Place
 from ..sessions import Session
-from ..turns import Press, PressHandler
+from ..turns import Press, PressHandler, Turn
 from .common import inform, pair_picture, replace_pair, session_of, translator_of
 
 logger = logging.getLogger(__name__)
@@ -43,40 +43,42 @@ def on_current_pair(handler: PairPressHandler) -> PressHandler:
 @on_current_pair
 async def paint(press: Press, data: BotData, session: Session) -> None:
     """Queue the pair at the pressed strength, answering the button at once."""
-    button, t, user_id = press.button, translator_of(press, data), press.person.user_id
-    assert button.strength is not None, "PAINT buttons always carry a strength"
-    exempt = data.settings.admin(user_id)
+    assert press.button.strength is not None, "PAINT buttons always carry a strength"
+    note, alert = await queue_pair(press, data, session, press.button.strength)
+    await press.answer(note, alert=alert)
+
+
+async def queue_pair(
+    turn: Turn, data: BotData, session: Session, strength: Strength
+) -> tuple[str, bool]:
+    """Queue the session's pair at ``strength`` and follow the job; returns what to tell
+    the user, and whether it is a refusal worth an alert (the daily quota, a full queue)."""
+    t, user_id = translator_of(turn, data), turn.person.user_id
+    exempt = data.settings.admin(data.who(user_id))
     wait = None if exempt else data.limits.job_refusal(user_id)
     if wait is not None:
-        limit = data.settings.jobs_per_user_per_day
-        await press.answer(texts.daily_quota(t, limit, wait), alert=True)
-        return
+        return texts.daily_quota(t, data.settings.jobs_per_user_per_day, wait), True
     chosen = data.sessions.preferences(user_id)
     try:
         job = await jobs.submit(
-            data, session, button.strength, press.place, language=t.language, chosen=chosen
+            data, session, strength, turn.place, language=t.language, chosen=chosen
         )
     except AlreadyQueued as queued:
-        same_pair = queued.record.meta.get("pair_id") == button.pair_id
-        if same_pair:
-            await press.answer(t(texts.ALREADY_THIS_PAIR))  # e.g. a double press
-        else:
-            await press.answer(t(texts.ALREADY_ANOTHER), alert=True)
-        return
+        if queued.record.meta.get("pair_id") == session.pair_id:
+            return t(texts.ALREADY_THIS_PAIR), False  # e.g. a double press
+        return t(texts.ALREADY_ANOTHER), True
     except QueueFull:
-        await press.answer(t(texts.BUSY), alert=True)
-        return
+        return t(texts.BUSY), True
     except QueueUnavailable as unavailable:  # Redis down, or the embedded painter broken
         logger.warning("Job not queued: %s", unavailable)
-        await press.answer(t(texts.PAINTING_UNAVAILABLE), alert=True)
-        return
+        return t(texts.PAINTING_UNAVAILABLE), True
     # Followed from the moment it is queued: nothing below may stand between the job and the
-    # task that delivers it (the note on the button only informs, and may fail).
+    # task that delivers it (the note to the user only informs, and may fail).
     picture = session.pair_preview or await pair_picture(session)
     jobs.start_following(data, job, picture)
     data.limits.count_job(user_id)
-    logger.info("Job %s queued at %s strength, %d ahead", job.id, button.strength, job.ahead)
-    await press.answer(t(texts.QUEUED_NOTE))
+    logger.info("Job %s queued at %s strength, %d ahead", job.id, strength, job.ahead)
+    return t(texts.QUEUED_NOTE), False
 
 
 @on_current_pair

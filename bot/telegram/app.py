@@ -99,13 +99,20 @@ class StyleBotApplication(BotApplication):
     on the queue, and the next start follows them again.
     """
 
+    shared: service.Shared  # the process's queue, metrics and health
+    owns_shared: bool = False  # alone in its process: it opens and closes them itself
+
     async def stop(self) -> None:
         service.let_go(self.bot_data)
         await super().stop()
 
 
-def build_application(settings: Settings, queue: JobQueue | None = None) -> BotApplication:
-    """The bot, ready for ``run_polling``; ``queue`` defaults to the one QUEUE_URL names."""
+def build_application(
+    settings: Settings, queue: JobQueue | None = None, *, shared: service.Shared | None = None
+) -> BotApplication:
+    """The Telegram front-end, ready to run. Beside other front-ends it gets the process's
+    ``shared`` parts (opened and closed by whoever made them); alone, it makes its own, with
+    ``queue`` (default: the one QUEUE_URL names), and opens and closes them itself."""
     application = (
         ApplicationBuilder()
         .application_class(StyleBotApplication)
@@ -122,8 +129,16 @@ def build_application(settings: Settings, queue: JobQueue | None = None) -> BotA
         .post_shutdown(_post_shutdown)
         .build()
     )
+    assert isinstance(application, StyleBotApplication)
+    application.owns_shared = shared is None
+    application.shared = shared or service.shared(settings, queue)
     data: BotData = application.bot_data
-    service.prepare(data, settings, queue)
+    service.prepare(
+        data, application.shared, platform="telegram", token=settings.bot_token.reveal()
+    )
+    application.shared.receivers.append(
+        lambda: application.updater is not None and application.updater.running
+    )
     data.messenger = TelegramMessenger(application.bot)
     data.spawn = functools.partial(_task, application)
     _add_handlers(application)
@@ -163,11 +178,10 @@ def _add_handlers(application: BotApplication) -> None:
 
 async def _post_init(application: BotApplication) -> None:
     """Open the stores, pick up jobs from before a restart, and list the commands."""
-
-    def receiving() -> bool:
-        return application.updater is not None and application.updater.running
-
-    await service.open_up(application.bot_data, receiving)
+    assert isinstance(application, StyleBotApplication)
+    if application.owns_shared:
+        await service.open_shared(application.shared)
+    await service.open_up(application.bot_data)
     await _list_commands(application)
     logger.info("Bot @%s is up", application.bot.username)
 
@@ -194,4 +208,7 @@ def _task(
 
 
 async def _post_shutdown(application: BotApplication) -> None:
+    assert isinstance(application, StyleBotApplication)
     await service.close(application.bot_data)
+    if application.owns_shared:
+        await service.close_shared(application.shared)

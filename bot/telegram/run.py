@@ -1,5 +1,5 @@
 """Running the Telegram front-end until stopped: wait for Telegram to answer, then a webhook
-server when WEBHOOK_URL is set, else long polling."""
+server when WEBHOOK_URL is set, else long polling, on the process's event loop."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import logging
 from urllib.parse import urlsplit
 
 from telegram import Bot, Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from config.settings import Settings
 
+from ..service import Shared, TokenRefused
 from .app import build_application
 
 logger = logging.getLogger(__name__)
@@ -20,14 +21,10 @@ logger = logging.getLogger(__name__)
 MAX_START_PAUSE = 60.0  # seconds between two tries to reach Telegram at start-up
 
 
-class TokenRefused(Exception):
-    """Telegram does not know BOT_TOKEN."""
-
-
 async def wait_for_telegram(settings: Settings) -> str:
     """Until Telegram answers: a bot started while the network is down (a reboot, a container
     that starts first) retries with growing pauses, one log line per attempt. Returns the
-    bot's username; raises :class:`TokenRefused` when Telegram refuses the token."""
+    bot's username; raises ``TokenRefused`` when Telegram refuses the token."""
     bot = Bot(
         settings.bot_token.reveal(),
         base_url=settings.telegram_base_url,
@@ -39,7 +36,7 @@ async def wait_for_telegram(settings: Settings) -> str:
             async with bot:
                 return bot.username
         except InvalidToken:
-            raise TokenRefused from None
+            raise TokenRefused("Telegram refused BOT_TOKEN: check it with @BotFather") from None
         except NetworkError as error:
             logger.warning(
                 "Telegram is unreachable (attempt %d: %s); trying again in %.0f s",
@@ -52,18 +49,43 @@ async def wait_for_telegram(settings: Settings) -> str:
     raise AssertionError("unreachable")
 
 
-def run(settings: Settings) -> None:
-    """Until stopped (raises :class:`TokenRefused` before starting with a bad token)."""
-    asyncio.run(wait_for_telegram(settings))
-    application = build_application(settings)
-    if settings.webhook_url and settings.webhook_secret:
-        application.run_webhook(  # PTB's server: posts without the secret header get a 403
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.reveal(),
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:  # later network trouble: PTB retries by itself (bootstrap_retries=-1: for ever)
-        application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+async def serve(settings: Settings, shared: Shared, stopped: asyncio.Event) -> None:
+    """The Telegram front-end until ``stopped`` is set, as PTB's ``run_polling`` and
+    ``run_webhook`` would run it, but beside other front-ends on one event loop: a webhook
+    server when WEBHOOK_URL is set, else long polling. Call :func:`wait_for_telegram` first,
+    so that a refused token stops the process before anything opens."""
+    application = build_application(settings, shared=shared)
+    assert application.updater is not None and application.post_init is not None
+    assert application.post_shutdown is not None
+    updater = application.updater
+
+    def polling_failed(error: TelegramError) -> None:  # to the error handler, as PTB does
+        application.create_task(application.process_error(error=error, update=None))
+
+    try:
+        async with application:
+            await application.post_init(application)
+            if settings.webhook_url and settings.webhook_secret:
+                await updater.start_webhook(  # posts without the secret header get a 403
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                    webhook_url=settings.webhook_url,
+                    secret_token=settings.webhook_secret.reveal(),
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:  # later network trouble: PTB retries by itself (-1: for ever)
+                await updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES,
+                    bootstrap_retries=-1,
+                    error_callback=polling_failed,
+                )
+            await application.start()
+            try:
+                await stopped.wait()
+            finally:
+                if updater.running:
+                    await updater.stop()
+                await application.stop()
+    finally:
+        await application.post_shutdown(application)

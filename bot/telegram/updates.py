@@ -164,6 +164,7 @@ def gate(addressed: filters.BaseFilter) -> Handler:
     sentence when they address the bot, and nothing of theirs is downloaded or kept."""
 
     async def turn_away(update: Update, context: Context) -> None:
+        context.bot_data.metrics.updates.labels("telegram").inc()
         user = update.effective_user
         sorry = None if user is None else guards.stranger(person_of(user), context.bot_data)
         if sorry is None:
