@@ -52,11 +52,16 @@ class FrameRecorder:
 
 
 def _gif(frames: list[Image.Image]) -> bytes:
+    # A GIF keeps whole centiseconds (Pillow truncates): "1001 *" for "1000 *" never shows, and
+    # "1000 / HOLD_LAST_SECONDS" is the same number while it is 1 s (equivalent mutants).
     step_ms = round(1000 * (MAX_SECONDS - HOLD_LAST_SECONDS) / max(len(frames) - 1, 1))
     durations = [step_ms] * (len(frames) - 1) + [round(1000 * HOLD_LAST_SECONDS)]
-    # Fast octree quantising: ~1 ms a frame where Pillow's default takes ~100 ms.
+    # Fast octree quantising: ~1 ms a frame where Pillow's default takes ~100 ms. 255 colours,
+    # not 256: the free slot lets a frame store what did not change as transparent (5x smaller).
     palette = [frame.quantize(255, method=Image.Quantize.FASTOCTREE) for frame in frames]
     out = io.BytesIO()
+    # Pillow reads the format's name in any case, and (since 11.2; 13 here) append_images
+    # implies save_all: mutants of either are equivalent with the Pillow installed.
     palette[0].save(
         out, "GIF", save_all=True, append_images=palette[1:], duration=durations, loop=0
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
@@ -307,6 +307,22 @@ async def test_a_follower_hears_the_start_each_step_with_its_preview_and_the_end
     )
     assert painter.painted == [ORDERS[8]]  # the order reached the painter
     assert await Follow(queue, job.id).end() == [finished]  # a follower after the end
+    record = await queue.get(job.id)
+    assert record is not None and record.progress is None  # progress is for running jobs
+
+
+async def test_a_follower_that_leaves_does_not_deafen_the_others(
+    queue: JobQueue, painter: SteppedPainter
+) -> None:
+    painter.steps = 1
+    job = await queue.submit(spec("a"))
+    leaving, staying = queue.events(job.id), Follow(queue, job.id)
+    assert await anext(leaving) in (Queued(0), Started())
+    assert await staying.next() in (Queued(0), Started())
+    assert isinstance(leaving, AsyncGenerator)
+    await leaving.aclose()  # e.g. a chat that stopped following the job
+    painter.allow()
+    assert isinstance((await staying.end())[-1], Finished)
 
 
 # ---- cancelling ---------------------------------------------------------------------------
@@ -330,6 +346,24 @@ async def test_cancelling_a_waiting_job_ends_it_at_once(
     for job in (first, third):
         assert isinstance((await Follow(queue, job.id).end())[-1], Finished)
     assert painter.painted == [ORDERS[1], ORDERS[3]]
+
+
+async def test_a_waiting_job_hears_its_cancel_and_the_one_ahead_hears_no_news(
+    queue: JobQueue, painter: SteppedPainter
+) -> None:
+    painter.steps = 1
+    first = await queue.submit(spec("a", n=1))
+    await waited(painter.started)
+    second, third = await queue.submit(spec("b", n=2)), await queue.submit(spec("c", n=3))
+    ahead, behind = Follow(queue, second.id), Follow(queue, third.id)
+    assert (await ahead.next(), await behind.next()) == (Queued(1), Queued(2))
+    assert await queue.cancel(third.id)
+    assert await behind.next(timeout=2) == Cancelled()
+    painter.allow(2)
+    assert isinstance((await Follow(queue, first.id).end())[-1], Finished)
+    events = await ahead.end()
+    places = [event.ahead for event in events if isinstance(event, Queued)]
+    assert places == sorted(set(places), reverse=True), events  # each place told once
 
 
 async def test_cancelling_a_running_job_stops_its_painter_within_a_step(
@@ -402,7 +436,7 @@ async def test_the_picture_is_kept_until_acknowledged_and_its_film_after(
 
     await queue.acknowledge(job.id)
     assert await queue.unfinished() == []
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=f"job {job.id} has no result to hand over"):
         await queue.result(job.id)
     assert await queue.making_of(job.id) == FILM  # its button works after the delivery
     kept = await queue.get(job.id)
@@ -443,6 +477,8 @@ async def test_a_painter_that_stops_hands_its_job_back_at_its_place(backend: Bac
     assert await follow.next() in (Queued(0), Started())
     await backend.painter_restarts()
     assert await follow.until(lambda e: isinstance(e, Requeued)) == Requeued(RESTARTING)
+    after = await follow.next()  # where it is now: back at the front, or painted again
+    assert after == Started() or (isinstance(after, Queued) and after.ahead == 0), after
     queue, painter = backend.queue, backend.painter
     painter.allow(6)
     for each in (job, later):
@@ -486,6 +522,7 @@ async def test_a_lease_on_reporting_a_job_keeps_other_holders_out_until_it_lapse
     queue: JobQueue,
 ) -> None:
     job = await queue.submit(spec("a"))
+    await queue.release(job.id, "one")  # it holds nothing yet: nothing happens
     assert await queue.claim(job.id, "one", 5) and await queue.claim(job.id, "one", 0.2)
     assert not await queue.claim(job.id, "two", 5)
     await asyncio.sleep(0.3)  # the renewed, shorter lease lapses

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -23,21 +25,30 @@ from pathlib import Path
 import pytest
 
 from jobqueue import (
+    FAILURE_MESSAGE,
     KEEP_ENDED_SECONDS,
     KEEP_FILMS_SECONDS,
+    Failed,
     Finished,
     JobEvent,
     JobOrder,
     JobRecord,
     JobSpec,
     JobState,
+    PaintCancelled,
     Painted,
+    Progressed,
     QueueUnavailable,
     Report,
     Requeued,
+    ResultInfo,
+    Started,
 )
-from jobqueue.embedded import DATABASE, EmbeddedQueue
-from tests.painters import FakePainter
+from jobqueue.embedded import DATABASE, EmbeddedQueue, upkeep
+from jobqueue.embedded.store import Store
+from jobqueue.logs import current_job
+from jobqueue.policy import MAX_ATTEMPTS
+from tests.painters import FakePainter, SteppedPainter
 from tests.pictures import encode, gradient, stripes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,6 +145,135 @@ async def test_after_a_sigkill_every_job_is_painted_once_in_its_order(tmp_path: 
         assert len(painter.painted) == 3  # each once, the interrupted one included
     finally:
         await jobs.close()
+
+
+# ---- the table of jobs on its own ---------------------------------------------------------
+
+#: The jobs table as the first versions made it: no films, no error codes, no auto-vacuum.
+OLD_SCHEMA = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, state TEXT NOT NULL,
+    options TEXT NOT NULL, meta TEXT NOT NULL, content BLOB, style BLOB, result BLOB,
+    result_info TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    acknowledged INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, ended REAL
+);
+INSERT INTO jobs (owner, state, options, meta, error, created, ended)
+    VALUES ('alice', 'failed', '{"preserve_colors": true}', '{"chat": 7}', 'Sorry.', 1, 2);
+"""
+
+
+def test_a_data_dir_from_an_older_version_is_brought_up_to_date_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "data" / DATABASE
+    path.parent.mkdir()
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    old.close()
+    store = Store(path, time.time)
+    with caplog.at_level(logging.INFO, logger="jobqueue.embedded.store"):
+        store.open()
+    try:
+        assert [r.getMessage() for r in caplog.records] == [
+            f"Rewriting {path} once so that it can shrink (incremental auto-vacuum)"
+        ]
+        assert tuple(store.one("PRAGMA auto_vacuum")) == (2,)  # incremental: see upkeep
+        columns = {row["name"] for row in store.db.execute("PRAGMA table_info(jobs)")}
+        assert {"making_of", "error_code", "error_params"} <= columns
+        kept = store.record("1")  # the old job reads as it was
+        assert kept is not None and (kept.owner, kept.state, kept.error) == (
+            "alice",
+            JobState.FAILED,
+            "Sorry.",
+        )
+        assert kept.order == JobOrder(keep_colours=True) and kept.meta == {"chat": 7}
+        painted = Painted(b"png", 2, 1, 0.5, making_of=b"GIF89a")  # and the new columns work
+        job_id = store.insert(spec("bob"))
+        store.take_next()
+        store.conclude(job_id, Finished(ResultInfo.of(painted)), painted)
+        assert store.picture(job_id, "making_of") == b"GIF89a"
+    finally:
+        store.close()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="jobqueue.embedded.store"):
+        store.open()  # converted once: not at every start
+    store.close()
+    assert caplog.records == []
+
+
+def test_a_store_opens_in_a_new_data_dir_and_is_unusable_before_and_after(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "new" / "data" / DATABASE, time.time)
+    with pytest.raises(RuntimeError, match=r"the queue is not started \(or already closed\)"):
+        store.count(JobState.QUEUED)
+    store.open()  # its folders are made
+    assert store.count(JobState.QUEUED) == 0
+    store.close()
+    with pytest.raises(RuntimeError, match="the queue is not started"):
+        store.count(JobState.QUEUED)
+    store.close()  # again: nothing to do
+
+
+def test_a_record_places_only_waiting_jobs_and_the_figures_count_each_ending(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    store = Store(tmp_path / DATABASE, clock)
+    store.open()
+    try:
+        ids = [store.insert(spec(owner)) for owner in "abcdef"]
+        for _ in ids[:4]:
+            store.take_next()
+        for job_id, elapsed in ((ids[0], 1.5), (ids[1], 2.5)):
+            painted = Painted(b"png", 1, 1, elapsed)
+            store.conclude(job_id, Finished(ResultInfo.of(painted)), painted)
+        store.conclude(ids[2], Failed("Sorry."))
+        records = {record.owner: record for record in store.unacknowledged()}
+        # done, failed, running: no place; the waiting ones behind the one running
+        assert [records[owner].ahead for owner in "abcdef"] == [0, 0, 0, 0, 1, 2]
+        record = store.record(ids[0])
+        assert record is not None and record.ahead == 0
+        record = store.record(ids[5])
+        assert record is not None and record.ahead == 2
+        figures = store.stats(clock.now - 1, workers=1)
+        assert (figures.waiting, figures.running, figures.workers) == (2, 1, 1)
+        assert figures.outcomes == {"done": 2, "failed": 1, "cancelled": 0}
+        assert figures.durations == [1.5, 2.5]
+    finally:
+        store.close()
+
+
+def test_a_store_refuses_a_finished_job_without_its_picture(tmp_path: Path) -> None:
+    store = Store(tmp_path / DATABASE, time.time)
+    store.open()
+    try:
+        job_id = store.insert(spec())
+        store.take_next()
+        painted = Painted(b"png", 1, 1, 0.1)
+        with pytest.raises(AssertionError, match=r"^a finished job comes with its picture$"):
+            store.conclude(job_id, Finished(ResultInfo.of(painted)))
+    finally:
+        store.close()
+
+
+def test_jobs_running_when_the_process_stopped_wait_again_and_the_log_says_which(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path / DATABASE, time.time)
+    store.open()
+    try:
+        running, waiting = store.insert(spec("a")), store.insert(spec("b"))
+        store.take_next()
+        with caplog.at_level(logging.INFO, logger="jobqueue.embedded.store"):
+            store.recover()
+        assert [r.getMessage() for r in caplog.records] == [
+            f"Job {running} was running when the process stopped; queued again"
+        ]
+        assert store.take_next() == (running, 2)  # first again; that run counted
+        assert store.take_next() == (waiting, 1)
+    finally:
+        store.close()
 
 
 # ---- keeping DATA_DIR small while the bot runs ----------------------------------------------
@@ -243,8 +383,134 @@ async def test_the_database_file_shrinks_back_once_big_films_are_purged(tmp_path
         await jobs.close()
 
 
-async def test_a_painter_that_could_not_start_refuses_jobs_instead_of_failing_them(
+# The purge on its own, on a store filled directly: no painter, no schedule.
+
+
+def store_with_films(data_dir: Path, clock: Clock, films: int, film_bytes: int) -> Store:
+    """A store of ``films`` finished jobs, each with a film of ``film_bytes`` random bytes,
+    all ended now."""
+    store = Store(data_dir / DATABASE, clock)
+    store.open()
+    for n in range(films):
+        job_id = store.insert(spec(f"user {n}"))
+        assert store.take_next() == (job_id, 1)
+        film = Painted(b"png", 1, 1, 0.1, making_of=os.urandom(film_bytes))
+        store.conclude(job_id, Finished(ResultInfo.of(film)), film)
+    return store
+
+
+def films_kept(store: Store) -> int:
+    (count,) = store.one("SELECT COUNT(*) FROM jobs WHERE making_of IS NOT NULL")
+    return int(count)
+
+
+def wal_bytes(data_dir: Path) -> int:
+    wal = data_dir / f"{DATABASE}-wal"
+    return wal.stat().st_size if wal.exists() else 0
+
+
+async def test_a_purge_clears_films_a_few_at_a_time_letting_the_bot_answer_between(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    films = 2 * upkeep.FILMS_PER_STEP + 8  # two full steps and a part of one
+    store = store_with_films(tmp_path, clock, films + 1, film_bytes=40 * 1024)
+    try:
+        store.acknowledge("1")  # delivered: its row goes after KEEP_ENDED_SECONDS, the rest stay
+        clock.now += KEEP_ENDED_SECONDS + 1
+        turns = 0
+
+        async def the_bot() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0)
+
+        bot = asyncio.create_task(the_bot())
+        await asyncio.sleep(0)
+        began, turns = time.monotonic(), 0
+        with caplog.at_level(logging.INFO, logger="jobqueue.embedded.upkeep"):
+            await upkeep.purge(store)
+        took = time.monotonic() - began
+        bot.cancel()
+        assert films_kept(store) == 0 and store.record("1") is None
+        assert store.record("2") is not None  # never acknowledged: kept, without its film
+        assert [r.getMessage() for r in caplog.records] == [
+            f"Purged {films} film(s) and 1 old job(s)"
+        ]
+        assert turns >= 2  # a turn between the steps: the bot answers while films go
+        assert took < 1.5, took  # and a step waits for nothing but that turn
+        # the space is given back at once, all of it, and the WAL emptied
+        assert tuple(store.one("PRAGMA freelist_count")) == (0,)
+        assert wal_bytes(tmp_path) == 0
+    finally:
+        store.close()
+
+
+async def test_a_purge_says_what_it_cleared_and_nothing_when_nothing_was_due(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    store = store_with_films(tmp_path, clock, 3, film_bytes=1024)
+    try:
+        with caplog.at_level(logging.INFO, logger="jobqueue.embedded.upkeep"):
+            await upkeep.purge(store)  # the films are new
+            assert caplog.records == [] and films_kept(store) == 3
+            clock.now += KEEP_FILMS_SECONDS + 1
+            await upkeep.purge(store)  # films only: no job was acknowledged
+        assert [r.getMessage() for r in caplog.records] == ["Purged 3 film(s) and 0 old job(s)"]
+        assert films_kept(store) == 0
+    finally:
+        store.close()
+
+
+async def test_a_file_that_cannot_shrink_is_left_as_it_is_but_its_wal_is_emptied(
     tmp_path: Path,
+) -> None:
+    """A database made without incremental auto-vacuum (``Store.open`` converts one, so this
+    is the shrink on its own): the vacuum frees nothing, and the shrink stops at once."""
+    path = tmp_path / DATABASE
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE films (film BLOB)")
+    db.executemany("INSERT INTO films VALUES (?)", [(os.urandom(8192),) for _ in range(40)])
+    db.execute("DELETE FROM films")
+    (free,) = db.execute("PRAGMA freelist_count").fetchone()
+    assert free > 0 and wal_bytes(tmp_path) > 0
+    store = Store(path, time.time)
+    store._db = db  # as it is: ``open`` would convert it
+    try:
+        await asyncio.wait_for(upkeep.shrink(store), 2)
+        assert tuple(store.one("PRAGMA freelist_count")) == (free,)
+        assert wal_bytes(tmp_path) == 0
+    finally:
+        store.close()
+
+
+async def test_a_purge_that_fails_is_logged_and_tried_again_next_round(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path / DATABASE, time.time)
+    store.open()
+    store.db.execute("DROP TABLE jobs")  # every purge fails, as on a broken file
+    purging = asyncio.create_task(upkeep.purge_now_and_then(store, 0.01))
+    try:
+        await until(lambda: len(caplog.records) >= 2)  # the loop went on after the first
+    finally:
+        purging.cancel()
+        await asyncio.wait({purging})
+        store.close()
+    for record in caplog.records[:2]:
+        assert (record.levelno, record.getMessage()) == (
+            logging.ERROR,
+            "Could not purge old films and jobs",
+        )
+        assert record.exc_info is not None
+        assert isinstance(record.exc_info[1], sqlite3.OperationalError)
+
+
+async def test_a_painter_that_could_not_start_refuses_jobs_instead_of_failing_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     class Broken(FakePainter):
         def warm_up(self) -> str:
@@ -258,5 +524,149 @@ async def test_a_painter_that_could_not_start_refuses_jobs_instead_of_failing_th
         with pytest.raises(QueueUnavailable, match="could not start"):
             await jobs.submit(spec("a"))
         assert await jobs.unfinished() == []
+        assert (await jobs.stats(0)).workers == 0  # the operator's figures say so too
     finally:
         await jobs.close()
+    [record] = [r for r in caplog.records if r.name == "jobqueue.embedded.queue"]
+    assert (record.levelno, record.getMessage()) == (logging.ERROR, "The painter could not start")
+    assert record.exc_info is not None and str(record.exc_info[1]) == "no weights"
+
+
+# ---- the queue's own life: starting, stopping, and what the log says ----------------------
+
+
+@dataclass
+class WatchedPainter(FakePainter):
+    """The fake painter, noting what each run was given: the pictures and the job its log
+    lines name."""
+
+    given: list[tuple[bytes, bytes, str | None]] = dataclasses.field(default_factory=list)
+
+    def __call__(
+        self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: threading.Event
+    ) -> Painted:
+        self.given.append((content, style, current_job.get()))
+        return super().__call__(content, style, order, report, cancel)
+
+
+async def test_the_log_follows_a_job_and_the_painter_knows_which_job_it_paints(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    painter = WatchedPainter(gate=threading.Event())  # never opens: the run waits for the stop
+    job = spec("a")
+    with caplog.at_level(logging.INFO, logger="jobqueue"):
+        jobs = EmbeddedQueue(tmp_path, painter)
+        await jobs.start()
+        record = await jobs.submit(job)
+        await asyncio.to_thread(painter.started.wait, 5)
+        await jobs.close()
+    assert [r.getMessage() for r in caplog.records if r.name == "jobqueue.embedded.queue"] == [
+        "Painter ready on fake",
+        f"Job {record.id} started",
+        f"Job {record.id} back on the queue: the painter is restarting",
+    ]
+    assert painter.given == [(job.content, job.style, record.id)]
+
+
+async def test_a_job_whose_painter_died_on_each_of_its_runs_fails_at_the_next_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path / DATABASE, time.time)
+    store.open()
+    job_id = store.insert(spec())
+    for run in range(1, MAX_ATTEMPTS + 1):  # each run took the process down with it
+        store.recover()
+        assert store.take_next() == (job_id, run)
+    store.close()
+    painter = FakePainter()
+    jobs = EmbeddedQueue(tmp_path, painter)
+    with caplog.at_level(logging.INFO, logger="jobqueue"):
+        await jobs.start()
+        try:
+            events = await collect(jobs.events(job_id))
+        finally:
+            await jobs.close()
+    assert events[-1] == Failed(FAILURE_MESSAGE) and Started() not in events
+    assert not painter.started.is_set()  # not a fourth run
+    gave_up = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in gave_up] == [
+        f"Job {job_id}: its painter died on each of its {MAX_ATTEMPTS} runs; giving up"
+    ]
+
+
+TASKS = {"embedded painter", "embedded purge"}
+
+
+def task_names() -> set[str]:
+    return {task.get_name() for task in asyncio.all_tasks()}
+
+
+async def test_the_queue_names_its_tasks_and_stops_them_all_however_often_it_is_closed(
+    tmp_path: Path,
+) -> None:
+    never_started = EmbeddedQueue(tmp_path, FakePainter())
+    await never_started.close()  # e.g. the bot failed before the queue started
+    jobs = EmbeddedQueue(tmp_path, FakePainter())
+    await jobs.start()
+    assert task_names() >= TASKS  # named for whoever reads a dump of the tasks
+    await jobs.close()
+    assert not TASKS & task_names()
+    await jobs.close()  # again: nothing more to stop
+
+
+async def test_a_stopping_queue_lets_a_job_ninety_percent_done_finish(tmp_path: Path) -> None:
+    painter = SteppedPainter(steps=10)
+    jobs = EmbeddedQueue(tmp_path, painter)
+    await jobs.start()
+    record = await jobs.submit(spec())
+    events = jobs.events(record.id)
+    painter.allow(9)
+    async for event in events:
+        if isinstance(event, Progressed) and event.progress.step == 9:
+            break
+    closing = asyncio.create_task(jobs.close())
+    await asyncio.sleep(0.1)  # a cancel, if one came, would have stopped the painter by now
+    painter.allow()
+    progressed = await anext(events)
+    assert isinstance(progressed, Progressed) and progressed.progress.step == 10
+    assert isinstance(await anext(events), Finished)
+    assert await anext(events, None) is None
+    await asyncio.wait_for(closing, 5)
+    assert not painter.cancelled.is_set() and painter.runs == 1
+
+
+@dataclass
+class DeafPainter(FakePainter):
+    """Hears its cancel only once the test lets it go (a painter stuck in a long step)."""
+
+    let_go: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def __call__(
+        self, content: bytes, style: bytes, order: JobOrder, report: Report, cancel: threading.Event
+    ) -> Painted:
+        self.started.set()
+        self.let_go.wait(10)
+        raise PaintCancelled()
+
+
+async def test_a_painter_that_does_not_stop_in_time_is_logged_and_let_go(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    painter = DeafPainter()
+    jobs = EmbeddedQueue(tmp_path, painter)
+    await jobs.start()
+    try:
+        await jobs.submit(spec())
+        await asyncio.to_thread(painter.started.wait, 5)
+        closing = asyncio.create_task(jobs.close(grace=0.6))
+
+        def warned() -> bool:
+            return any(r.levelno == logging.WARNING for r in caplog.records)
+
+        await until(warned, timeout=3)
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+            "The painter did not stop within 1 s"
+        ]
+    finally:
+        painter.let_go.set()
+    await asyncio.wait_for(closing, 5)

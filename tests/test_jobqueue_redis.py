@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from saq.job import Status
 from saq.queue import Queue as SaqQueue
 from saq.utils import now
@@ -34,6 +35,8 @@ from jobqueue import (
 )
 from jobqueue.logs import redact_url
 from jobqueue.redis import GAVE_UP, LOST, NO_PAINTER, RedisQueue
+from jobqueue.redis.notes import ALL
+from jobqueue.redis.records import Snapshot
 from tests.painters import PNG, FakePainter, SteppedPainter
 from tests.queues import FAST, ORDERS, Follow, eventually, spec, waited
 from worker.__main__ import main as worker_main
@@ -109,6 +112,66 @@ async def test_replicas_share_leases_and_records_and_films_leave_by_their_ttls(
         kept = await store.redis.ttl(store.key(kind, job.id))
         assert KEEP_ENDED_SECONDS - 60 < kept <= KEEP_ENDED_SECONDS, kind
     assert (await one.stats(0)).outcomes["done"] == 1  # the figures are the queue's too
+
+
+# ---- following a job ---------------------------------------------------------------------
+
+
+async def test_a_follower_hears_changes_as_they_happen_not_at_its_next_poll(
+    make: MakeQueue,
+) -> None:
+    client = await make(poll_every=30)  # only the notifications can be in time
+    first, second = await client.submit(spec("a", n=1)), await client.submit(spec("b", n=2))
+    behind = Follow(client, second.id)
+    assert await behind.next() == Queued(1, no_painter=True)
+    assert await client.cancel(first.id)  # another job's change: the place moves
+    assert await behind.next(timeout=3) == Queued(0, no_painter=True)
+    painter = SteppedPainter(steps=2)
+    await make(painter)
+    await behind.until(lambda e: e == Started(), timeout=3)
+    painter.allow()
+    progressed = await behind.next(timeout=3)  # its own change
+    assert isinstance(progressed, Progressed) and progressed.progress.step == 1
+    painter.allow()
+    assert isinstance(await behind.until(lambda e: isinstance(e, Finished), timeout=3), Finished)
+
+
+async def test_a_follower_of_a_job_whose_keys_are_gone_stops_and_lets_go(
+    make: MakeQueue,
+) -> None:
+    client = await make()
+    job = await client.submit(spec("a"))
+    follow = Follow(client, job.id)
+    assert await follow.next() == Queued(0, no_painter=True)
+    store = client._store
+    await store.redis.delete(store.key("job", job.id))  # as its TTL would, some day
+    with pytest.raises(StopAsyncIteration):
+        await follow.next(timeout=3)
+    assert not client._notes._subscriptions[ALL]  # its inbox no longer hears every job
+
+
+async def test_a_follower_rides_out_a_moment_without_redis(
+    make: MakeQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    painter = SteppedPainter(steps=1)
+    await make(painter)
+    client = await make()
+    job = await client.submit(spec("a"))
+    follow = Follow(client, job.id)
+    assert await follow.next() in (Queued(0), Started())
+    looks, failures = client._store.snapshot, 2
+
+    async def restarting(job_id: str) -> Snapshot | None:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise RedisConnectionError("Redis is restarting")
+        return await looks(job_id)
+
+    monkeypatch.setattr(client._store, "snapshot", restarting)
+    painter.allow()
+    assert isinstance((await follow.end())[-1], Finished)
+    assert failures == 0
 
 
 async def _state_is(queue: RedisQueue, job_id: str, state: JobState) -> bool:

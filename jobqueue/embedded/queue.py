@@ -52,7 +52,7 @@ class EmbeddedQueue:
         data_dir: Path,
         painter: Painter,
         *,
-        max_waiting: int = 20,
+        max_waiting: int = 20,  # unused by the program (the bot passes QUEUE_MAX): equivalent
         clock: Callable[[], float] = time.time,
         purge_every: float = upkeep.PURGE_EVERY_SECONDS,
     ) -> None:
@@ -67,7 +67,7 @@ class EmbeddedQueue:
         self._ahead: dict[str, int] = {}  # what each waiting job was last told
         self._leases: dict[str, tuple[str, float]] = {}  # job id -> (holder, until)
         self._wakeup = asyncio.Event()
-        self._stopping = False
+        self._stopping = False  # only ever read for its truth: None would be equivalent
         self._worker: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
         self._unavailable: str | None = None  # while warming up, jobs wait: not unavailable
@@ -113,6 +113,8 @@ class EmbeddedQueue:
         """One process holds this queue, but it may follow a job twice by mistake."""
         now = time.monotonic()
         current = self._leases.get(job_id)
+        # ">" vs ">=": a lease that ends at the very instant of the look; no monotonic clock
+        # shows that instant twice (equivalent in practice)
         if current is not None and current[0] != holder and current[1] > now:
             return False
         self._leases[job_id] = (holder, now + seconds)
@@ -259,7 +261,7 @@ class EmbeddedQueue:
                 self._conclude(job_id, ending, returned if isinstance(returned, Painted) else None)
         finally:
             del self._cancels[job_id]
-            self._cancelled_by_owner.discard(job_id)
+            self._cancelled_by_owner.discard(job_id)  # memory only: ids are never reused
             self._store.progress.pop(job_id, None)
             self._announce_positions()
 
@@ -270,7 +272,7 @@ class EmbeddedQueue:
 
     def _conclude(self, job_id: str, ending: Ending, painted: Painted | None = None) -> None:
         self._store.conclude(job_id, ending, painted)
-        self._ahead.pop(job_id, None)
+        self._ahead.pop(job_id, None)  # memory only: an ended job never waits again (equivalent)
         self._publish(job_id, ending)
 
     def _requeue(self, job_id: str, reason: str) -> None:

@@ -32,6 +32,8 @@ from ..orders import JobOrder
 logger = logging.getLogger(__name__)
 
 DATABASE = "queue.sqlite3"
+# Mutation testing: SQL and sqlite3.Row's column names ignore case, so mutants that change only
+# the case of a statement or of a column name below are equivalent.
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -75,6 +77,7 @@ class Store:
     def open(self) -> None:
         """Open (or make) the database, bring an older one up to date."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread: equivalent today (every statement runs on the loop's thread)
         db = self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # freed pages can go back: see upkeep
@@ -200,6 +203,7 @@ class Store:
         if row is None:
             return None
         queued = JobState(row["state"]) is JobState.QUEUED
+        # only to save a query: _from_row places waiting jobs only (always: equivalent)
         return self._from_row(row, self.positions() if queued else {})
 
     def active_job_of(self, owner: str) -> str | None:
@@ -246,7 +250,7 @@ class Store:
         ).fetchall()
         outcomes = {state: 0 for state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)}
         durations = []
-        for row in ended:
+        for row in ended:  # each is an ending ``outcomes`` holds: the default 0 is never used
             outcomes[row["state"]] = outcomes.get(row["state"], 0) + 1
             if row["result_info"]:
                 durations.append(float(json.loads(row["result_info"])["elapsed"]))
@@ -269,6 +273,7 @@ class Store:
             state=state,
             order=JobOrder.from_json(json.loads(row["options"])),
             meta=json.loads(row["meta"]),
+            # every waiting job is in ``positions``: its default 0 is never used
             ahead=positions.get(job_id, 0) if state is JobState.QUEUED else 0,
             progress=self.progress.get(job_id),
             error=row["error"],
@@ -281,6 +286,7 @@ class Store:
     def _migrate(self) -> None:
         """Columns added since a DATA_DIR was made: added to its table too."""
         have = {row["name"] for row in self.db.execute("PRAGMA table_info(jobs)")}
+        # SQLite reads a type by the word in it ("XXBLOBXX" is a BLOB): such mutants are equivalent
         for column, kind in (
             ("making_of", "BLOB"),
             ("error_code", "TEXT"),

@@ -38,6 +38,7 @@ async def purge(store: Store) -> None:
     back, a few films and pages at a time so that the bot answers meanwhile."""
     db = store.db
     now = store.clock()
+    # SQL ignores the case of keywords and names: mutants that change only it are equivalent
     forgotten = db.execute(
         "DELETE FROM jobs WHERE acknowledged = 1 AND ended < ?", (now - KEEP_ENDED_SECONDS,)
     ).rowcount
@@ -63,6 +64,7 @@ async def shrink(store: Store) -> None:
     would rewrite every live byte (a day of films) each hour, through the WAL, holding the
     event loop for seconds and needing as much free disk again."""
     db = store.db
+    # SQL ignores the case of keywords and names: mutants that change only it are equivalent
     (free,) = store.one("PRAGMA freelist_count")
     if not free:
         return  # nothing to give back, nor a WAL to empty

@@ -53,6 +53,7 @@ async def follow(
                 preview = None
                 if snapshot is not None and follower.has_new_preview(snapshot):
                     raw = await store.redis.get(store.key("preview", job_id))
+                    # (as_bytes(None) is None too: dropping the test is an equivalent mutant)
                     preview = None if raw is None else as_bytes(raw)
             except (RedisError, OSError):  # Redis restarting: the job is still there
                 await asyncio.sleep(poll_every)
@@ -92,7 +93,7 @@ class Follower:
         events: list[JobEvent] = []
         if record.state is JobState.QUEUED:
             if not self.waiting or restarted:
-                reason = snapshot.requeue_reason
+                reason = snapshot.requeue_reason  # ("events =" below is equivalent: it is [])
                 events += [Requeued(reason), Queued(record.ahead, record.no_painter)]
                 self.waiting, self.attempts, self.ahead = True, snapshot.attempts, record.ahead
             elif record.ahead < self.ahead or record.no_painter != self.no_painter:

@@ -113,6 +113,7 @@ def snapshot_of(
         acknowledged=bool(ack),
     )
     attempts = job.attempts if job is not None else 0
+    # (no error: "" is not a key, nor would any other string be: such mutants are equivalent)
     reason = {STOPPED: RESTARTING, SWEPT: LOST}.get((job and job.error) or "", RESTARTING)
     return Snapshot(record, attempts, (attempts, previews), reason)
 
