@@ -145,7 +145,7 @@ def test_after_a_sigkill_on_discord_the_job_is_delivered_once_and_its_buttons_wo
     alice = server.add_user("alice")
     dm = server.dm(alice)
     commands = "PUT /applications/{application_id}/commands"
-    process = launch_on_discord(server, tmp_path, ENGINE_STEPS="150")
+    process = launch_on_discord(server, tmp_path, ENGINE_STEPS="60")
     try:
         up = server.wait_call(commands, timeout=60)
         server.wait_ready(timeout=30)
@@ -163,7 +163,7 @@ def test_after_a_sigkill_on_discord_the_job_is_delivered_once_and_its_buttons_wo
         process.send_signal(signal.SIGKILL)
         process.wait()
 
-        process = launch_on_discord(server, tmp_path, ENGINE_STEPS="150")
+        process = launch_on_discord(server, tmp_path, ENGINE_STEPS="60")
         server.wait_call(commands, after=up.seq, timeout=60)
         server.wait_ready(after=up.seq, timeout=30)
         server.wait_edit(dm, card.id, contains="Done", timeout=RESTART_TIMEOUT)  # the same card
