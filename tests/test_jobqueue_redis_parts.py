@@ -1,7 +1,8 @@
 """Parts of the Redis backend that need no Redis, each on its own: a follower's reading of
 successive snapshots of a job (``following.Follower``), the listener that hears every job's
-changes on one connection (``notes``, with a stand-in for redis-py's pubsub), and the
-reporter that writes a running job's progress (``reporter``, with a stand-in for saq's job)."""
+changes on one connection (``notes``, with a stand-in for redis-py's pubsub), the reporter
+that writes a running job's progress (``reporter``, with a stand-in for saq's job), and
+whether a painter is online (``presence``, with a stand-in for the store)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from jobqueue import (
+    NO_PAINTER_CODE,
     Cancelled,
     Failed,
     Finished,
@@ -30,11 +33,12 @@ from jobqueue import (
     ResultInfo,
     Started,
 )
-from jobqueue.redis import LOST, RESTARTING
+from jobqueue.redis import GAVE_UP, LOST, NO_PAINTER, RESTARTING
 from jobqueue.redis import notes as notes_module
 from jobqueue.redis.following import Follower
 from jobqueue.redis.notes import ALL, Notes, stop_task
-from jobqueue.redis.records import Snapshot
+from jobqueue.redis.presence import Presence
+from jobqueue.redis.records import Keys, Snapshot
 from jobqueue.redis.reporter import Reporter
 
 # ---- a follower: the events between two looks at a job ------------------------------------
@@ -464,3 +468,131 @@ async def test_a_write_that_fails_is_logged_and_the_next_one_goes_on(
     await reporter.stop()
     assert [r.getMessage() for r in caplog.records] == ["Job j1: progress not saved: Redis is away"]
     assert beats.updates and beats.updates[0][1] == {}  # the next beat got through
+
+
+# ---- whether a painter is online, and jobs nobody paints ------------------------------------
+
+
+class Saq:
+    """saq's queue as ``Presence`` asks it: who works, and aborting a job."""
+
+    def __init__(self) -> None:
+        self.workers: dict[str, object] = {}
+        self.away: RedisConnectionError | None = None
+        self.jobs: dict[str, object] = {}
+        self.aborted: list[tuple[object, str]] = []
+
+    async def info(self) -> dict[str, object]:
+        if self.away is not None:
+            raise self.away
+        return {"workers": self.workers}
+
+    async def job(self, job_id: str) -> object | None:
+        return self.jobs.get(job_id)
+
+    async def abort(self, job: object, error: str) -> None:
+        self.aborted.append((job, error))
+
+
+class Jobs:
+    """The store as ``Presence`` reads it: waiting jobs by submission time, each ended once."""
+
+    def __init__(self) -> None:
+        self.saq = Saq()
+        self.redis = self
+        self.key = Keys("stylebot:test")
+        self.unavailable: str | None = NO_PAINTER
+        self.submitted: dict[str, float] = {}
+        self.states: dict[str, JobState] = {}
+        self.ended: dict[str, Failed] = {}
+        self.broken = False
+
+    async def zrangebyscore(self, key: str, low: str, high: float) -> list[bytes]:
+        assert (key, low) == ("stylebot:test:jobs", "-inf")
+        if self.broken:
+            raise RedisConnectionError("Redis is away")
+        return [job_id.encode() for job_id, at in self.submitted.items() if at <= high]
+
+    async def snapshot(self, job_id: str) -> Snapshot | None:
+        state = self.states.get(job_id)
+        return None if state is None else look(state)
+
+    async def conclude(self, job_id: str, owner: str, ending: Failed) -> bool:
+        assert owner == "alice"
+        if job_id in self.ended:
+            return False
+        self.ended[job_id] = ending
+        return True
+
+
+def presence_of(jobs: Jobs, give_up_after: float) -> Presence:
+    return Presence(jobs, "redis://db:6379/0", give_up_after=give_up_after)  # type: ignore[arg-type]
+
+
+async def test_the_queue_says_whether_a_painter_is_online_or_redis_is_away() -> None:
+    jobs = Jobs()
+    presence = presence_of(jobs, give_up_after=60)
+    said = []
+    looks: list[tuple[dict[str, object], str | None]] = [
+        ({}, None),
+        ({"worker-1": {}}, None),
+        ({}, "Connection refused"),
+    ]
+    for workers, away in looks:
+        jobs.saq.workers = workers
+        jobs.saq.away = None if away is None else RedisConnectionError(away)
+        await presence.refresh()
+        said.append(jobs.unavailable)
+    assert said == [
+        NO_PAINTER,
+        None,
+        "Redis at redis://db:6379/0 is unreachable: Connection refused",
+    ]
+
+
+async def test_jobs_waiting_longer_than_the_give_up_time_without_a_painter_fail_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    jobs = Jobs()
+    presence = presence_of(jobs, give_up_after=600)
+    now = time.time()
+    jobs.submitted = {"old": now - 900, "running": now - 900, "gone": now - 900, "new": now}
+    jobs.states = {"old": JobState.QUEUED, "running": JobState.RUNNING, "new": JobState.QUEUED}
+    jobs.saq.jobs = {"old": "saq's job"}
+    await presence.give_up_painterless()  # no look yet: nobody knows since when
+    await presence.refresh()  # none online: counted from now
+    await presence.give_up_painterless()
+    assert jobs.ended == {}  # the queue has not been without one for long enough
+    presence._painterless_since = now - 601  # as if it had looked ten minutes ago
+    await presence.give_up_painterless()
+    failed = Failed(GAVE_UP.format(seconds=600), NO_PAINTER_CODE, {"seconds": 600})
+    assert failed.reason.startswith("No painter came online for 600 s")
+    assert jobs.ended == {"old": failed}  # not the running one, nor one just submitted
+    assert jobs.saq.aborted == [("saq's job", failed.reason)]
+    assert [r.getMessage() for r in caplog.records] == ["Job old given up: no painter for 600 s"]
+    await presence.give_up_painterless()  # ended already (here or by another replica)
+    assert len(jobs.saq.aborted) == 1 and len(caplog.records) == 1
+    jobs.saq.workers = {"worker-1": {}}
+    await presence.refresh()  # a painter came: nothing is given up any more
+    jobs.states["new"], jobs.submitted["new"] = JobState.QUEUED, now - 900
+    await presence.give_up_painterless()
+    assert list(jobs.ended) == ["old"]
+
+
+async def test_watching_looks_again_and_again_and_survives_redis_going_away(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    jobs = Jobs()
+    jobs.broken = True
+    presence = presence_of(jobs, give_up_after=0)
+    watching = asyncio.create_task(presence.watch(0.01))
+    try:
+        async with asyncio.timeout(3):
+            while len(caplog.records) < 2:
+                await asyncio.sleep(0.01)
+    finally:
+        await stop_task(watching)
+    assert jobs.unavailable == NO_PAINTER
+    assert {r.getMessage() for r in caplog.records} == {
+        "Could not look for jobs waiting without a painter: Redis is away"
+    }

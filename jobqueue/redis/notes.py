@@ -27,6 +27,8 @@ class Notes(PubSubMultiplexer):
     message to every subscriber of ``ALL`` (saq's own routes by exact channel)."""
 
     def publish(self, channel: str, message: Any) -> None:
+        # every listener hears every job: ``channel`` is saq's signature only (mutants of the
+        # argument passed here are equivalent)
         for inbox in self._subscriptions[ALL]:
             inbox.put_nowait(message)
 
@@ -54,7 +56,7 @@ class Notes(PubSubMultiplexer):
             if message and message["type"] == "pmessage":
                 channel = message["channel"]
                 message["channel"] = channel.decode() if isinstance(channel, bytes) else channel
-                self.publish(message["channel"], message)
+                self.publish(message["channel"], message)  # (channel unused: see publish)
 
     async def ready(self, redis: aioredis.Redis, probe: str, timeout: float = 5.0) -> None:
         """Wait until the subscription is live on the server (it starts in the background)."""
