@@ -10,12 +10,14 @@ missing, and ``stylebot-worker`` itself. The timing knobs are shrunk (``FAST``: 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from saq.job import Status
+from saq.job import Job, Status
 from saq.queue import Queue as SaqQueue
 from saq.utils import now
 
@@ -36,7 +38,8 @@ from jobqueue import (
 from jobqueue.logs import redact_url
 from jobqueue.redis import GAVE_UP, LOST, NO_PAINTER, RedisQueue
 from jobqueue.redis.notes import ALL
-from jobqueue.redis.records import Snapshot
+from jobqueue.redis.records import STOPPED, SWEPT, Snapshot, text
+from jobqueue.redis.saq_queue import SaqQueue as OurSaq
 from tests.painters import PNG, FakePainter, SteppedPainter
 from tests.queues import FAST, ORDERS, Follow, eventually, spec, waited
 from worker.__main__ import main as worker_main
@@ -248,6 +251,119 @@ async def test_cancelling_the_job_of_a_dead_worker_ends_it(make: MakeQueue, redi
     await client.acknowledge(job.id)
     assert await client.unfinished() == []
     await client.submit(spec("a"))
+
+
+# saq's queue as this backend changes it (``saq_queue``), driven by hand: jobs a worker took
+# and then left in every way a worker can leave one.
+
+
+@pytest.fixture
+async def saq(redis_url: str) -> AsyncIterator[OurSaq]:
+    queue = OurSaq(aioredis.from_url(redis_url), name=NAME, swept_error_message=SWEPT)
+    queue.sweep_wait = queue.taking = 0.1
+    await queue.connect()
+    yield queue
+    await queue.disconnect()
+
+
+async def taken(saq: OurSaq, key: str, *, status: Status = Status.ACTIVE, attempts: int = 1) -> Job:
+    """A job a worker took a minute ago, and never touched again (3 runs allowed)."""
+    await saq.enqueue(Job(function="paint", key=key, timeout=0, heartbeat=1, retries=3))
+    job = await saq.dequeue(timeout=1)  # now on the active list
+    assert job is not None and job.key == key
+    job.status, job.attempts = status, attempts
+    job.started = job.touched = now() - 60_000
+    await saq.redis.set(job.id, saq.serialize(job))
+    return job
+
+
+async def lists(saq: OurSaq) -> tuple[list[str], list[str]]:
+    """The keys on saq's queued and active lists, front first."""
+    queued = await saq.redis.lrange(saq.namespace("queued"), 0, -1)
+    active = await saq.redis.lrange(saq.namespace("active"), 0, -1)
+    return [saq.job_key_from_id(text(raw)) for raw in queued], [
+        saq.job_key_from_id(text(raw)) for raw in active
+    ]
+
+
+async def test_a_dead_workers_job_goes_back_to_the_front_and_its_run_counts(
+    saq: OurSaq, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = await taken(saq, "dead")
+    await saq.enqueue(Job(function="paint", key="next", timeout=0, retries=3))
+    assert await saq.sweep() == [dead.id]
+    assert await lists(saq) == (["dead", "next"], [])  # first again, before the later job
+    back = await saq.job("dead")
+    assert back is not None and (back.status, back.error) == (Status.QUEUED, SWEPT)
+    assert (back.attempts, back.retries) == (1, 3)  # a death costs the job its run
+    assert [r.getMessage() for r in caplog.records if r.name == "jobqueue.redis.saq_queue"] == [
+        "Job dead: its worker stopped beating; taking it back"
+    ]
+
+
+async def test_a_job_whose_painter_died_on_its_last_run_ends_aborted(
+    saq: OurSaq, caplog: pytest.LogCaptureFixture
+) -> None:
+    last = await taken(saq, "last", attempts=3)
+    assert await saq.sweep() == [last.id]
+    assert await lists(saq) == ([], [])
+    ended = await saq.job("last")
+    assert ended is not None and (ended.status, ended.error) == (Status.ABORTED, SWEPT)
+    assert ended.completed > 0
+    assert (logging.ERROR, "Job last: its painter died on every run it had; giving up") in [
+        (r.levelno, r.getMessage()) for r in caplog.records
+    ]
+
+
+async def test_a_job_a_worker_is_still_taking_is_left_to_it_unless_it_never_does(
+    saq: OurSaq,
+) -> None:
+    starting = await taken(saq, "starting", status=Status.QUEUED)  # taken, not yet marked
+    stuck = await taken(saq, "stuck", status=Status.QUEUED)  # its worker died taking it
+
+    async def marks_it_active() -> None:
+        await asyncio.sleep(0.05)  # within ``taking``
+        await saq.update(starting, status=Status.ACTIVE)
+
+    marking = asyncio.create_task(marks_it_active())
+    assert await saq.sweep() == [stuck.id]
+    await marking
+    assert await lists(saq) == (["stuck"], ["starting"])
+    left = await saq.job("starting")
+    assert left is not None and left.status is Status.ACTIVE
+
+
+async def test_a_job_whose_data_expired_is_taken_off_the_active_list(
+    saq: OurSaq, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone = await taken(saq, "gone")
+    await saq.redis.delete(gone.id)  # its TTL ran out while it was on the list
+    with caplog.at_level(logging.INFO, logger="jobqueue.redis.saq_queue"):
+        assert await saq.sweep() == [gone.id]
+    assert await lists(saq) == ([], [])
+    assert await saq.redis.zscore(saq.namespace("incomplete"), gone.id) is None
+    assert [r.getMessage() for r in caplog.records if r.name == "jobqueue.redis.saq_queue"] == [
+        f"Swept job {gone.id}: its data expired"
+    ]
+
+
+async def test_a_job_handed_back_by_a_stopping_worker_keeps_its_runs(saq: OurSaq) -> None:
+    handed = await taken(saq, "handed", attempts=2)
+    await saq.enqueue(Job(function="paint", key="later", timeout=0, retries=3))
+    heard = saq.redis.pubsub()
+    await heard.subscribe(handed.id)
+    await saq.retry(handed, STOPPED)
+    assert await lists(saq) == (["handed", "later"], [])  # at its place: the front
+    back = await saq.job("handed")
+    assert back is not None and (back.attempts, back.retries) == (2, 4)  # this run is given back
+    told: list[bytes] = []
+    async with asyncio.timeout(2):  # and its followers hear of it
+        while not told:
+            message = await heard.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is not None:
+                told.append(message["data"])
+    assert told == [b"queued"]
+    await heard.aclose()
 
 
 async def test_unavailable_says_whether_a_worker_is_alive(make: MakeQueue) -> None:

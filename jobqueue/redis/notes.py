@@ -63,6 +63,8 @@ class Notes(PubSubMultiplexer):
         inbox = await self.subscribe(ALL)
         try:
             deadline = time.monotonic() + timeout
+            # ("<=": the deadline's very instant, never seen twice; the probe's words: only its
+            # channel is read: such mutants are equivalent)
             while time.monotonic() < deadline:
                 await redis.publish(probe, "probe")
                 with contextlib.suppress(TimeoutError):
@@ -78,6 +80,7 @@ class Notes(PubSubMultiplexer):
     async def wait(inbox: Inbox, channel: str, any_job: bool, timeout: float) -> None:
         """Until the job on ``channel`` (or, with ``any_job``, any job) changes, or ``timeout``."""
         deadline = time.monotonic() + timeout
+        # (">= 0": waiting 0 s more times out at once, the same: equivalent)
         while (left := deadline - time.monotonic()) > 0:
             try:
                 message = await asyncio.wait_for(inbox.get(), left)

@@ -66,11 +66,13 @@ class Presence:
         """
         since = self._painterless_since
         cutoff = time.time() - self._give_up_after
-        if since is None or since > cutoff:
+        if since is None or since > cutoff:  # (">=": that instant is never seen: equivalent)
             return
         reason = GAVE_UP.format(seconds=self._give_up_after)
         failed = Failed(reason, NO_PAINTER_CODE, {"seconds": self._give_up_after})
         store = self._store
+        # Redis reads "-inf" in any case, and returns members as bytes: mutants of either
+        # (the case, the str() branch never taken) are equivalent.
         for raw in await store.redis.zrangebyscore(store.key("jobs"), "-inf", cutoff):
             job_id = text(raw) if isinstance(raw, bytes | str) else str(raw)
             snapshot = await store.snapshot(job_id)

@@ -44,7 +44,7 @@ class Reporter:
         self._previews = 0
         self._wake = asyncio.Event()
         self._halt = asyncio.Event()
-        self._stopping = self._flush = False
+        self._stopping = self._flush = False  # (read for their truth only: None is equivalent)
         self._task = asyncio.create_task(self._run(), name=f"progress of {job.key}")
 
     def report(self, progress: ProgressInfo) -> None:

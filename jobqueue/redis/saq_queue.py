@@ -45,7 +45,7 @@ class SaqQueue(SaqRedisQueue):
             self._cleanup_script = self.redis.register_script(self._SWEEP_LOCK)
         job_ids = await self._cleanup_script(keys=[self._sweep, self._active], args=[lock])
         swept = []
-        for raw in job_ids:
+        for raw in job_ids:  # (bytes, always: mutants of the str() branch are equivalent)
             job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
             job = await self._get_job_by_id(job_id)
             if job is not None and job.status is Status.QUEUED:
@@ -53,6 +53,7 @@ class SaqQueue(SaqRedisQueue):
                 job = await self._get_job_by_id(job_id)
             if job is None:
                 async with self.redis.pipeline(transaction=True) as pipe:
+                    # (an id is on a list once: LREM's count, 0 = all or 1, is equivalent)
                     pipe.lrem(self._active, 0, job_id)
                     pipe.zrem(self._incomplete, job_id)
                     await pipe.execute()
@@ -76,6 +77,7 @@ class SaqQueue(SaqRedisQueue):
             job.retries += 1
         job_id = job.id
         async with self.redis.pipeline(transaction=True) as pipe:
+            # (an id is on a list once: LREM's count, 1 or 2, is equivalent)
             pipe.lrem(self._active, 1, job_id)
             pipe.lrem(self._queued, 1, job_id)
             pipe.zadd(self._incomplete, {job_id: job.scheduled})
