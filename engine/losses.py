@@ -12,9 +12,43 @@ from torch import nn
 
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Channel correlations (B, C, C), averaged over positions so size does not matter."""
+    result: torch.Tensor = _Gram.apply(features)
+    return result
+
+
+def _positions_by_channels(features: torch.Tensor) -> torch.Tensor:
+    """(B, H·W, C): a free view of channels-last features (the network's own layout)."""
     batch, channels, height, width = features.shape
-    flat = features.reshape(batch, channels, height * width)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (height * width)
+    return features.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
+
+
+class _Gram(torch.autograd.Function):
+    """The Gram matrix with a backward of one matrix product instead of autograd's two, whose
+    gradient comes back in the features' own memory layout. Autograd's came back
+    channels-first and was summed into the network's channels-last gradient element by element,
+    a slow strided add: this backward makes an evaluation 0.65× as long in bf16 on a CPU and
+    about 0.95× in fp32 (benchmarks/RESULTS.md)."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, features: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(features)
+        batch, channels, height, width = features.shape
+        if features.is_contiguous():  # channels first
+            flat = features.reshape(batch, channels, height * width)
+            return torch.bmm(flat, flat.transpose(1, 2)) / (height * width)
+        rows = _positions_by_channels(features)
+        return torch.bmm(rows.transpose(1, 2), rows) / (height * width)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        (features,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        batch, channels, height, width = features.shape
+        symmetric = (grad + grad.transpose(1, 2)) / (height * width)
+        if features.is_contiguous():  # channels first: (B, C, C) @ (B, C, H·W)
+            flat = features.reshape(batch, channels, height * width)
+            return torch.bmm(symmetric, flat).view(batch, channels, height, width)
+        rows = torch.bmm(_positions_by_channels(features), symmetric)  # (B, H·W, C)
+        return rows.view(batch, height, width, channels).permute(0, 3, 1, 2)
 
 
 def _relative_mse(value: torch.Tensor, target: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:

@@ -19,16 +19,23 @@ from torch import nn
 from . import images, memory
 from .errors import EngineError, RunCancelled
 from .losses import ContentLoss, StyleLoss, gram, tv_loss
-from .options import DEFAULT_MAX_SIDE, DEFAULT_STEPS, Pooling, Progress, Result, StyleOptions
+from .options import (
+    COARSE_SHARE,
+    DEFAULT_MAX_SIDE,
+    DEFAULT_STEPS,
+    Pooling,
+    Precision,
+    Progress,
+    Result,
+    StyleOptions,
+    schedule_key,
+)
 from .vgg import VGG19Features, canonical_layer, get_model
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
 OOM_RETRY_SCALE = 0.7
-#: Steps at each coarse scale per step at the output size: a coarse step costs about a
-#: quarter as much per halving, and settles the layout the fine scale only refines.
-COARSE_SHARE = 2.0
 
 
 def resolve_device(name: str) -> torch.device:
@@ -56,6 +63,21 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def default_precision(device: torch.device) -> Precision:
+    """bf16 on a CPU with AMX, whose tile units multiply bf16 in hardware: an evaluation
+    there takes about 0.4× the time of fp32 and the picture scores the same
+    (benchmarks/RESULTS.md). Without AMX, bf16 is emulated and slower, so fp32; GPUs keep fp32
+    until a GPU run measures otherwise."""
+    if device.type == "cpu" and _cpu_has_amx():
+        return "bf16"
+    return "fp32"
+
+
+def _cpu_has_amx() -> bool:
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private; absent: assume not
+    return bool(probe()) if probe is not None else False
+
+
 def warm_up(device: str = "auto", weights: str = "bundled", pooling: Pooling = "max") -> str:
     """Load the model now so the first job does not pay for it; returns the device used."""
     resolved = resolve_device(device)
@@ -70,9 +92,14 @@ class Scale:
 
 
 def plan_scales(
-    content_size: tuple[int, int], options: StyleOptions, max_side: int, steps: int
+    content_size: tuple[int, int],
+    options: StyleOptions,
+    max_side: int,
+    steps: int,
+    coarse_share: float = COARSE_SHARE["cpu"],
 ) -> list[Scale]:
-    """Long sides doubling up to the output size; coarse scales are cheap: more steps there."""
+    """Long sides doubling up to the output size; each coarse scale takes ``coarse_share``
+    steps per step at the output size (see engine.options.COARSE_SHARE)."""
     width, height = content_size
     long_side = min(max_side, max(width, height))
     sides = [long_side]
@@ -82,7 +109,7 @@ def plan_scales(
     while multiscale and sides[0] // 2 >= options.min_scale:
         sides.insert(0, sides[0] // 2)
     sides = sides[-steps:]  # fewer steps than scales: drop coarse ones, never the output size
-    shares = [COARSE_SHARE] * (len(sides) - 1) + [1.0]
+    shares = [coarse_share] * (len(sides) - 1) + [1.0]
     counts = [max(1, math.floor(steps * share / sum(shares))) for share in shares]
     counts[-1] += steps - sum(counts)
     final = _scaled(content_size, long_side / max(width, height))
@@ -122,12 +149,15 @@ class Objective(nn.Module):
         self.content_weight = options.content_weight
         self.style_weight = options.resolved_style_weight
         self.tv_weight = options.tv_weight
+        # The targets in fp32 even under bf16: they are computed once, and a target rounded
+        # to bf16 is one the picture would copy (style 1.2% off fp32's instead of 3.7%).
+        exact = Features(model, False, content.device.type)
         with torch.no_grad():
-            content_features = self.features(content, self.content_layers)
+            content_features = exact(content, self.content_layers)
             self.content_losses = nn.ModuleList(
                 ContentLoss(content_features[name]) for name in self.content_layers
             )
-            targets = _blended_grams(self.features, styles, blend, self.style_layers)
+            targets = _blended_grams(exact, styles, blend, self.style_layers)
             self.style_losses = nn.ModuleList(
                 StyleLoss(targets[name]) for name in self.style_layers
             )
@@ -197,12 +227,14 @@ def stylize(
     """Paint ``content`` in the style of ``style`` (one image or several to blend)."""
     options = options or StyleOptions()
     device = resolve_device(options.device)
+    if options.precision is None:
+        options = dataclasses.replace(options, precision=default_precision(device))
     content = images.load_image(content)
     styles = [images.load_image(s) for s in ([style] if isinstance(style, Image.Image) else style)]
     if not styles:
         raise ValueError("at least one style image is needed")
     asked = options.max_side or DEFAULT_MAX_SIDE[device.type]
-    steps = options.steps or DEFAULT_STEPS[device.type]
+    steps = options.steps or DEFAULT_STEPS[schedule_key(device.type, options.precision)]
     max_side, note = _fitting_side(content, asked, device, options)
     try:
         result = _run(content, styles, options, device, max_side, steps, on_progress, cancel)
@@ -228,7 +260,7 @@ def _fitting_side(
     if device.type != "cuda":
         return asked, None
     free, _total = torch.cuda.mem_get_info(device)
-    side = memory.largest_side(content.size, asked, free, options.precision)
+    side = memory.largest_side(content.size, asked, free, options.precision or "fp32")
     if side >= min(asked, max(content.size)):
         return asked, None
     logger.info("Free GPU memory (%.1f GB) fits %d px of the %d asked", free / 1e9, side, asked)
@@ -318,7 +350,8 @@ def _run(
     if options.seed is not None:
         torch.manual_seed(options.seed)
     model = get_model(device, options.weights, options.pooling)
-    scales = plan_scales(content.size, options, max_side, steps)
+    share = COARSE_SHARE[schedule_key(device.type, options.precision)]
+    scales = plan_scales(content.size, options, max_side, steps, share)
     reporter = ProgressReporter(scales, options.progress_every, on_progress, started)
     image: torch.Tensor | None = None
     parts: dict[str, torch.Tensor] = {}

@@ -43,7 +43,18 @@ STRENGTH_STYLE_WEIGHTS: dict[Strength, float] = {
 
 #: Defaults that depend on the device: a CPU user waits in a chat, a GPU has room.
 DEFAULT_MAX_SIDE = {"cpu": 384, "cuda": 512, "mps": 512}
-DEFAULT_STEPS = {"cpu": 100, "cuda": 300, "mps": 300}
+#: Steps, and the steps at each coarse scale per step at the output size (a coarse step
+#: costs about a quarter as much per halving, and settles the layout the fine scale only
+#: refines), by ``schedule_key``. A CPU with AMX runs the network in bf16 (``cpu-bf16``), an
+#: evaluation in 0.4× the time; a bf16 step moves the picture a little less, so it takes six
+#: more at the output size: at 384 px 66 steps at 192 px, then 40 (benchmarks/RESULTS.md).
+DEFAULT_STEPS = {"cpu": 100, "cpu-bf16": 106, "cuda": 300, "mps": 300}
+COARSE_SHARE = {"cpu": 2.0, "cpu-bf16": 1.65, "cuda": 2.0, "mps": 2.0}
+
+
+def schedule_key(device_type: str, precision: Precision | None) -> str:
+    """Which defaults of ``DEFAULT_STEPS`` and ``COARSE_SHARE`` a run takes."""
+    return "cpu-bf16" if device_type == "cpu" and precision == "bf16" else device_type
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +70,7 @@ class StyleOptions:
     style_layer_weights: tuple[float, ...] | None = None  # equal when None
     style_blend_weights: tuple[float, ...] | None = None  # one per style image; equal when None
     max_side: int | None = None  # None: DEFAULT_MAX_SIDE for the device
-    steps: int | None = None  # total over all scales; None: DEFAULT_STEPS for the device
+    steps: int | None = None  # total over all scales; None: DEFAULT_STEPS (see schedule_key)
     optimizer: Optimizer = "lbfgs"
     lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam
     init: Init = "content"
@@ -71,7 +82,9 @@ class StyleOptions:
     seed: int | None = None
     device: str = "auto"
     weights: str = "bundled"
-    precision: Precision = "fp32"  # bf16: the network's passes under autocast, losses in fp32
+    #: bf16: the network's passes under autocast, losses in fp32. None: bf16 on a CPU that
+    #: multiplies bf16 in hardware (AMX), fp32 elsewhere (engine.optimize.default_precision).
+    precision: Precision | None = None
     progress_every: int = 5
 
     def __post_init__(self) -> None:
@@ -88,7 +101,8 @@ class StyleOptions:
         _check_choice("optimizer", self.optimizer, ("lbfgs", "adam"))
         _check_choice("init", self.init, ("content", "noise", "style"))
         _check_choice("pooling", self.pooling, ("max", "avg"))
-        _check_choice("precision", self.precision, ("fp32", "bf16"))
+        if self.precision is not None:
+            _check_choice("precision", self.precision, ("fp32", "bf16"))
         if not self.content_layers or not self.style_layers:
             raise ValueError("content_layers and style_layers must each name at least one layer")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(

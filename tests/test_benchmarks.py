@@ -8,12 +8,16 @@ import pytest
 import torch
 from PIL import Image
 
+from benchmarks import report, speedup
 from benchmarks.evaluator import Evaluator
 from benchmarks.pairs import MissingImages, Pair, resolve
 from benchmarks.reference import run_reference
+from benchmarks.report import SECTION_BEGIN, SECTION_END, replace_section
 from benchmarks.rows import Score
+from benchmarks.speedup import autograd_gram, todays_engine
 from benchmarks.suite import PairPlan, contact_sheet, output_size, run_pair
-from engine import Strength, StyleOptions
+from engine import Strength, StyleOptions, losses
+from engine.optimize import default_precision
 from tests.pictures import gradient, stripes
 
 CPU = torch.device("cpu")
@@ -95,3 +99,55 @@ def test_a_pair_run_scores_each_contender_in_order_and_saves_its_pictures(tmp_pa
         "photo+painting.project-medium.png",
         "photo+painting.sheet.png",
     }
+
+
+def test_todays_engine_differentiates_the_gram_by_autograd_and_puts_ours_back():
+    ours = losses.gram
+    features = torch.rand(1, 4, 6, 5).contiguous(memory_format=torch.channels_last)
+    with todays_engine():
+        assert losses.gram is autograd_gram
+        torch.testing.assert_close(losses.gram(features), ours(features))
+    assert losses.gram is ours
+
+
+def test_the_speedup_section_replaces_itself_and_outlives_a_results_write(tmp_path: Path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nhand-written analysis\n")
+    replace_section(results, "## first\n")
+    replace_section(results, "## second\n")
+    text = results.read_text()
+    assert text.startswith("# Benchmark results\n\nhand-written analysis\n")
+    assert "## second" in text and "## first" not in text
+    assert text.count(SECTION_BEGIN) == text.count(SECTION_END) == 1
+    report.write(results, [], CPU, "config", None)
+    assert "hand-written" not in results.read_text() and "## second" in results.read_text()
+
+
+def test_today_and_new_run_interleaved_and_the_goals_are_judged_from_the_table(tmp_path: Path):
+    for name, picture in (("tubingen.jpg", gradient(96, 72)), ("starry_night.jpg", stripes())):
+        picture.save(tmp_path / name)
+    results, out = tmp_path / "RESULTS.md", tmp_path / "out"
+    code = speedup.main(
+        [
+            *("--images", str(tmp_path), "--pairs", "tubingen+starry_night"),
+            *("--size", "64", "--repeats", "2", "--steps", "3", "--curve-steps", "2"),
+            *("--reference-size", "48", "--reference-evals", "4"),
+            *("--out", str(out), "--results", str(results)),
+        ]
+    )
+    assert code == 0
+    text, curve = results.read_text().split("Without AMX")
+    rows = [line.split(" | ") for line in text.splitlines() if "| 64×48 |" in line]
+    assert [(r[2], r[3]) for r in rows] == [
+        ("today", "fp32"),
+        ("new", default_precision(CPU)),
+        ("new", default_precision(CPU)),
+        ("today", "fp32"),
+    ]
+    rows = [line.split(" | ") for line in curve.splitlines() if "| 64×48 |" in line]
+    assert [(r[2], r[3]) for r in rows] == [("today", "3"), ("new fp32", "2"), ("today", "3")]
+    at_48 = [line.split(" | ")[2] for line in text.splitlines() if "| 48×36 |" in line]
+    assert at_48 == ["new", "today", "reference", "new"]
+    goals = text.split("Goals:")[1]
+    assert "new / today time" in goals and "faster than the reference" in goals
+    assert (out / "cpu-default-tubingen-starry_night.jpg").is_file()

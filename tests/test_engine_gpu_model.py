@@ -43,7 +43,7 @@ def test_bf16_needs_less_memory_per_pixel():
 def test_bf16_autocast_paints_as_well_as_fp32():
     """L-BFGS amplifies bfloat16's rounding, so pixels drift; the fair test is the common
     evaluator: the same objective, in fp32, reached as well (here: 5.50 against 5.77)."""
-    plain = StyleOptions(device="cpu", max_side=64, steps=12, seed=0)
+    plain = StyleOptions(device="cpu", max_side=64, steps=12, seed=0, precision="fp32")
     photo, painting = gradient(64, 48), stripes(64, 64)
     fp32 = stylize(photo, painting, plain)
     bf16 = stylize(photo, painting, dataclasses.replace(plain, precision="bf16"))

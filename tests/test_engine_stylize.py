@@ -10,10 +10,12 @@ import torch
 from PIL import Image
 from torch import nn
 
+import engine.optimize
 from engine import Progress, RunCancelled, Strength, StyleOptions, stylize
 from engine.images import to_image, to_tensor
 from engine.losses import gram
-from engine.optimize import plan_scales
+from engine.optimize import Objective, default_precision, plan_scales
+from engine.options import COARSE_SHARE, DEFAULT_MAX_SIDE, DEFAULT_STEPS
 from engine.vgg import get_model
 from tests.pictures import checkerboard, gradient, noise, stripes, waves
 
@@ -263,6 +265,69 @@ def test_scale_plan_doubles_up_to_the_output_and_spends_more_steps_on_coarse_sca
     ]
 
 
+def test_the_default_plans_at_384_px_on_a_cpu_and_512_px_on_a_gpu():
+    def plan(key, device):
+        side, steps, share = DEFAULT_MAX_SIDE[device], DEFAULT_STEPS[key], COARSE_SHARE[key]
+        return [
+            (s.size, s.steps) for s in plan_scales((1024, 768), StyleOptions(), side, steps, share)
+        ]
+
+    # bf16 (a CPU with AMX): today's 66 steps at half size, then 40 instead of 34.
+    assert plan("cpu-bf16", "cpu") == [((192, 144), 66), ((384, 288), 40)]
+    assert plan("cpu", "cpu") == [((192, 144), 66), ((384, 288), 34)]  # fp32: as it was
+    assert plan("cuda", "cuda") == [((128, 96), 120), ((256, 192), 120), ((512, 384), 60)]
+
+
+def test_bf16_is_the_default_on_a_cpu_with_amx_alone_and_brings_its_schedule(monkeypatch):
+    def run(**changes):
+        """The default steps over two scales (48 then 96 px); the steps done at each end."""
+        ends: list[int] = []
+        options = replace(CPU, max_side=96, min_scale=48, progress_every=1000, **changes)
+        result = stylize(
+            gradient(96, 72), stripes(), options, on_progress=lambda p: ends.append(p.step)
+        )
+        return result.options.precision, ends
+
+    monkeypatch.setattr(engine.optimize, "_cpu_has_amx", lambda: False)
+    assert default_precision(torch.device("cpu")) == "fp32"
+    assert run() == ("fp32", [66, 100])  # as it was
+    monkeypatch.setattr(engine.optimize, "_cpu_has_amx", lambda: True)
+    assert default_precision(torch.device("cpu")) == "bf16"
+    assert default_precision(torch.device("cuda")) == "fp32"  # GPUs: unchanged
+    assert run() == ("bf16", [66, 106])  # six more steps, all at the output size
+    assert run(precision="fp32", steps=3) == ("fp32", [2, 3])  # asked for: kept, AMX or not
+
+
+def test_under_bf16_the_targets_are_still_computed_in_fp32():
+    cpu = torch.device("cpu")
+    photo, painting = to_tensor(gradient(48, 48)), to_tensor(stripes(48, 48))
+    fp32, bf16 = (
+        Objective(get_model(cpu), photo, [painting], replace(CPU, precision=precision))
+        for precision in ("fp32", "bf16")
+    )
+    assert bf16.features.bf16 and not fp32.features.bf16  # the picture's passes do differ
+    for exact, mixed in zip(
+        [*fp32.style_losses, *fp32.content_losses],
+        [*bf16.style_losses, *bf16.content_losses],
+        strict=True,
+    ):
+        assert torch.equal(exact.target, mixed.target)
+
+
+def test_the_gram_backward_is_autograds_and_keeps_the_memory_layout():
+    upstream = torch.rand(2, 5, 5, dtype=torch.float64)  # not symmetric, as autograd may hand it
+    for layout in (torch.contiguous_format, torch.channels_last):
+        features = torch.rand(2, 5, 4, 3, dtype=torch.float64).contiguous(memory_format=layout)
+        features.requires_grad_(True)
+        (ours,) = torch.autograd.grad(gram(features), features, upstream)
+        flat = features.reshape(2, 5, 12)
+        textbook = torch.bmm(flat, flat.transpose(1, 2)) / 12
+        (theirs,) = torch.autograd.grad(textbook, features, upstream)
+        torch.testing.assert_close(gram(features), textbook)
+        torch.testing.assert_close(ours, theirs)
+        assert ours.is_contiguous(memory_format=layout)
+
+
 def test_bad_options_are_refused_with_value_errors():
     for bad in (
         dict(optimizer="sgd"),
@@ -271,6 +336,7 @@ def test_bad_options_are_refused_with_value_errors():
         dict(steps=0),
         dict(style_layer_weights=(1.0,)),
         dict(strength="extreme"),
+        dict(precision="fp16"),
     ):
         with pytest.raises(ValueError):
             StyleOptions(**bad)
