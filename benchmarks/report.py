@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -115,26 +116,23 @@ def targets(results: Sequence[PairResult], default_job: ContenderRow | None) -> 
     return lines
 
 
-SECTION_BEGIN = "<!-- benchmarks.speedup: begin -->"
-SECTION_END = "<!-- benchmarks.speedup: end -->"
+def _marker(name: str, edge: str) -> str:
+    return f"<!-- benchmarks.{name}: {edge} -->"
 
 
-def _section_of(text: str) -> str | None:
-    """The marked section written by ``python -m benchmarks.speedup``, markers included."""
-    begin, end = text.find(SECTION_BEGIN), text.find(SECTION_END)
-    if begin < 0 or end < begin:
-        return None
-    return text[begin : end + len(SECTION_END)]
+#: A section another benchmark (``benchmarks.speedup``, ``benchmarks.faces``) wrote, markers
+#: included: it is replaced by that benchmark's next run and kept by everything else.
+_SECTION = re.compile(r"<!-- benchmarks\.([\w-]+): begin -->.*?<!-- benchmarks\.\1: end -->", re.S)
 
 
-def replace_section(path: Path, body: str) -> None:
-    """Puts ``body`` between the markers in ``path``, in place of what was there, or at the
-    end; the rest of the file stays as it was."""
+def replace_section(path: Path, body: str, name: str) -> None:
+    """Puts ``body`` between ``name``'s markers in ``path``, in place of what was there, or at
+    the end; the rest of the file stays as it was."""
     text = path.read_text() if path.exists() else ""
-    marked = f"{SECTION_BEGIN}\n{body.rstrip()}\n{SECTION_END}"
-    old = _section_of(text)
+    marked = f"{_marker(name, 'begin')}\n{body.rstrip()}\n{_marker(name, 'end')}"
+    old = next((m for m in _SECTION.finditer(text) if m.group(1) == name), None)
     if old is not None:
-        text = text.replace(old, marked)
+        text = text[: old.start()] + marked + text[old.end() :]
     else:
         text = f"{text.rstrip()}\n\n{marked}\n" if text.strip() else f"{marked}\n"
     path.write_text(text)
@@ -177,7 +175,7 @@ def write(
         *notes,
         "",
     ]
-    kept = _section_of(path.read_text()) if path.exists() else None
-    if kept is not None:  # the speedup benchmark's section outlives a run of this one
-        lines += [kept, ""]
+    kept = _SECTION.finditer(path.read_text()) if path.exists() else iter(())
+    for section in kept:  # the other benchmarks' sections outlive a run of this one
+        lines += [section.group(0), ""]
     path.write_text("\n".join(lines))

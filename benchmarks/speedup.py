@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - started
     command = "python -m benchmarks.speedup " + " ".join(argv if argv is not None else sys.argv[1:])
     text = section(device, command.strip(), at_size, at_reference, curves, total)
-    replace_section(args.results, text)
+    replace_section(args.results, text, "speedup")
     print(text)
     print(f"wrote its section of {args.results} in {total / 60:.1f} min")
     return 0

@@ -30,7 +30,7 @@ from jobqueue import Size, Strength
 from . import texts
 from .i18n import LANGUAGES, Translator
 from .messenger import Button, Keyboard
-from .preferences import Choice, Preferences, is_chosen
+from .preferences import Choice, Faces, Preferences, is_chosen
 
 
 class Action(enum.StrEnum):
@@ -243,14 +243,16 @@ def language_chosen(data: ButtonData) -> str | None:
 
 
 #: What each /settings button sets, by its index. Old buttons stay in chats: only append.
-CHOICES: list[Choice] = [*Size, False, True, *Strength]
+CHOICES: list[Choice] = [*Size, False, True, *Strength, *Faces]
 
 
 def preferences_keyboard(
     t: Translator, owner: Owner, chosen: Preferences, sides: dict[Size, int]
 ) -> Keyboard:
-    """/settings: a row for the size, one for the colours, one for the default strength;
-    the current choice in each marked."""
+    """/settings: a row for the size, one for the colours, one for faces, one for the default
+    strength; the current choice marked. Faces is one button that says how they are and turns
+    them the other way: it names the choice it makes, not "toggle", so a press on an old panel
+    still does what its label offered."""
 
     def button(label: str, choice: Choice) -> Button:
         # By identity: Size.MEDIUM == Strength.MEDIUM as strings, and False == 0.
@@ -263,6 +265,11 @@ def preferences_keyboard(
         [
             button(t(texts.COLOURS_STYLE_BUTTON), False),
             button(t(texts.COLOURS_KEPT_BUTTON), True),
+        ],
+        [
+            button(t(texts.FACES_KEPT_BUTTON), Faces.PAINT)
+            if chosen.keep_faces
+            else button(t(texts.FACES_PAINTED_BUTTON), Faces.KEEP)
         ],
         [button(t(texts.STRENGTH_LABELS[strength]), strength) for strength in Strength],
     ]

@@ -112,7 +112,8 @@ async def submit(
 
     The job carries its own copy of both pictures, so the user's pair stays for
     Lighter/Stronger, a new pair can arrive meanwhile, and a worker elsewhere needs no files.
-    Its options are the strength pressed and the size and colours of the user's /settings.
+    Its options are the strength pressed and the size, colours and faces of the user's
+    /settings.
     """
     assert session.content is not None and session.style is not None
     assert session.pair_id is not None
@@ -125,9 +126,9 @@ async def submit(
         language=language,
         platform=data.platform,
     )
-    order = JobOrder(
-        strength, chosen.size, chosen.keep_colours
-    )  # the size in pixels: the painter's
+    order = JobOrder(  # the size in pixels: the painter's
+        strength, chosen.size, chosen.keep_colours, keep_faces=chosen.keep_faces
+    )
     spec = JobSpec(session.owner, content, style, order, dataclasses.asdict(ticket))
     return await data.queue.submit(spec)
 
@@ -257,6 +258,7 @@ async def deliver(data: BotData, record: JobRecord, ticket: Ticket, result: Resu
             (result.width, result.height),
             result.elapsed,
             colours_kept=record.order.keep_colours,
+            faces=result.faces,
         )
         if result.note:
             caption = f"{caption}\n{note(t, result.note)}"

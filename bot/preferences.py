@@ -10,11 +10,16 @@ GPU with room for it): ``jobqueue.orders.size_sides``. A job carries the size's 
 turns it into pixels by its own device, so a GPU worker paints GPU sizes whatever the bot's
 ``ENGINE_DEVICE`` says. /settings shows the pixels for ``ENGINE_DEVICE`` (``auto`` counts as
 the CPU); the result's caption always says what was made.
+
+**Faces.** On by default: faces the engine finds in the photo keep the person's features. Off,
+a face is painted like everything else (some want exactly that). The caption says how many
+faces were kept, since only the engine knows whether it found any.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 from dataclasses import dataclass
 
 from config import Settings
@@ -30,10 +35,19 @@ class Preferences:
     size: Size = Size.MEDIUM
     keep_colours: bool = False  # the engine's preserve_colors
     strength: Strength = Strength.MEDIUM  # the strength button marked on every pair
+    keep_faces: bool = True  # the engine's keep_faces: on unless the user turns it off
 
 
-#: One choice of /settings: a size, keeping the photo's colours (True) or not, a strength.
-Choice = Size | bool | Strength
+class Faces(enum.Enum):
+    """/settings' choice for faces: a type of its own, as colours already took ``bool``."""
+
+    KEEP = True
+    PAINT = False
+
+
+#: One choice of /settings: a size, keeping the photo's colours (True) or not, a strength,
+#: keeping faces or not.
+Choice = Size | bool | Strength | Faces
 
 
 def with_choice(chosen: Preferences, choice: Choice) -> Preferences:
@@ -42,6 +56,8 @@ def with_choice(chosen: Preferences, choice: Choice) -> Preferences:
         return dataclasses.replace(chosen, size=choice)
     if isinstance(choice, Strength):
         return dataclasses.replace(chosen, strength=choice)
+    if isinstance(choice, Faces):
+        return dataclasses.replace(chosen, keep_faces=choice.value)
     return dataclasses.replace(chosen, keep_colours=choice)
 
 
@@ -51,6 +67,8 @@ def is_chosen(chosen: Preferences, choice: Choice) -> bool:
         return chosen.size is choice
     if isinstance(choice, Strength):
         return chosen.strength is choice
+    if isinstance(choice, Faces):
+        return chosen.keep_faces is choice.value
     return chosen.keep_colours is choice
 
 

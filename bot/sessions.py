@@ -9,7 +9,8 @@ yet, content but no style, or a full pair. Which job a user has is the queue's t
 
 What a user chose with /settings and /language (:class:`~bot.preferences.Preferences`) is
 per user, whatever the chat, in the same database's ``preferences`` table; the sweep of idle
-sessions leaves it alone.
+sessions leaves it alone. A column added to it since (``_ADDED_COLUMNS``) is added to an older
+database in place when the store opens, its rows kept, each with the column's default.
 """
 
 from __future__ import annotations
@@ -53,9 +54,13 @@ CREATE TABLE IF NOT EXISTS preferences (
     language     TEXT,
     size         TEXT    NOT NULL,
     keep_colours INTEGER NOT NULL,
-    strength     TEXT    NOT NULL
+    strength     TEXT    NOT NULL,
+    keep_faces   INTEGER NOT NULL DEFAULT 1
 );
 """
+#: Columns added since the first ``preferences`` table, with what their rows then hold (the
+#: default each choice had before it could be made). Added at the end, as SQLite adds them.
+_ADDED_COLUMNS = (("keep_faces", "INTEGER NOT NULL DEFAULT 1"),)
 
 
 class Stage(enum.Enum):
@@ -188,6 +193,7 @@ class SessionStore:
 
     def open(self) -> None:
         self.database.open()
+        self._migrate()
 
     def close(self) -> None:
         """Close the database; the sessions and their files stay for the next start."""
@@ -240,16 +246,35 @@ class SessionStore:
     def choose(self, user_id: int, preferences: Preferences) -> None:
         """Keep the user's new choices (written at once: a restart keeps them)."""
         self.database.execute(
-            "INSERT OR REPLACE INTO preferences VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO preferences"
+            " (user_id, language, size, keep_colours, strength, keep_faces)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 user_id,
                 preferences.language,
                 preferences.size.value,
                 int(preferences.keep_colours),
                 preferences.strength.value,
+                int(preferences.keep_faces),
             ),
         )
         self._preferences[user_id] = preferences
+
+    def _migrate(self) -> None:
+        """A ``DATA_DIR`` from before a preference existed: its column is added, rows kept.
+        Replicas may share ``DATA_DIR``: one that finds the column added meanwhile goes on."""
+        for column, kind in _ADDED_COLUMNS:
+            if column in self._preference_columns():
+                continue
+            logger.info("Adding the preference %s to %s", column, self.database.path)
+            try:
+                self.database.execute(f"ALTER TABLE preferences ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError:
+                if column not in self._preference_columns():
+                    raise
+
+    def _preference_columns(self) -> set[str]:
+        return {row["name"] for row in self.database.execute("PRAGMA table_info(preferences)")}
 
     def _folder(self, chat_id: int, user_id: int) -> Path:
         return self.root / "sessions" / f"{chat_id}_{user_id}"
@@ -293,6 +318,7 @@ def _preferences(row: sqlite3.Row) -> Preferences:
         size=sizes.get(row["size"], default.size),
         keep_colours=bool(row["keep_colours"]),
         strength=strengths.get(row["strength"], default.strength),
+        keep_faces=bool(row["keep_faces"]),
     )
 
 

@@ -223,6 +223,9 @@ LANGUAGE_CHOSEN = N_("Done: I'll speak English from now on. /language changes it
 SIZE_LABELS = {Size.SMALL: N_("Small"), Size.MEDIUM: N_("Medium"), Size.LARGE: N_("Large")}
 COLOURS_STYLE_BUTTON = N_("🎨 The style's colours")
 COLOURS_KEPT_BUTTON = N_("📷 Keep my photo's colours")
+#: One button for faces, saying how they are now; a press turns them the other way.
+FACES_KEPT_BUTTON = N_("🙂 Keep faces: on")
+FACES_PAINTED_BUTTON = N_("🙂 Keep faces: off")
 PREFERENCE_SAVED = N_("Saved.")
 
 
@@ -231,10 +234,20 @@ def size_button(t: Translator, size: Size, side: int) -> str:
 
 
 def preferences_panel(
-    t: Translator, size: Size, side: int, keep_colours: bool, strength: Strength
+    t: Translator,
+    size: Size,
+    side: int,
+    keep_colours: bool,
+    strength: Strength,
+    keep_faces: bool = True,
 ) -> str:
     """/settings: what the user's pictures are made with, above the buttons that change it."""
     colours = t.gettext("your photo's, kept") if keep_colours else t.gettext("the style's")
+    faces = (
+        t.gettext("the person's features kept")
+        if keep_faces
+        else t.gettext("painted like the rest")
+    )
     return "\n".join(
         [
             t.gettext("Your settings:"),
@@ -242,6 +255,7 @@ def preferences_panel(
                 size=t(SIZE_LABELS[size]), side=side
             ),
             t.gettext("• Colours: {colours}").format(colours=colours),
+            t.gettext("• Faces: {faces}").format(faces=faces),
             t.gettext("• Strength the buttons suggest: {strength}").format(
                 strength=t(STRENGTH_LABELS[strength])
             ),
@@ -313,15 +327,23 @@ def result_caption(
     elapsed: float,
     *,
     colours_kept: bool = False,
+    faces: int = 0,
 ) -> str:
-    """ "Medium style · 384×288 px · colours kept · 1 min 17 s": what the picture was made with."""
+    """ "Medium style · 384×288 px · colours kept · 1 min 17 s · 1 face kept": what the picture
+    was made with. Faces are counted by the engine: none found, or not asked, says nothing."""
     width, height = size
     pixels = t.gettext("{width}×{height} px").format(width=width, height=height)
     parts = [t(STYLE_NAMES[strength]), pixels]
     if colours_kept:
         parts.append(t(COLOURS_KEPT))
     parts.append(duration(t, elapsed))
+    if faces > 0:
+        parts.append(faces_kept(t, faces))
     return " · ".join(parts)
+
+
+def faces_kept(t: Translator, count: int) -> str:
+    return t.ngettext("{count} face kept", "{count} faces kept", count).format(count=count)
 
 
 def made_smaller(t: Translator, side: int, asked: int) -> str:

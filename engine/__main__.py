@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-scale", type=int, default=DEFAULTS["min_scale"], help="long side of coarsest scale")
     add("--preserve-colors", action="store_true", help="keep the content photo's colours")
     add(
+        "--keep-faces",
+        action=argparse.BooleanOptionalAction,
+        default=DEFAULTS["keep_faces"],
+        help="faces found in the photo keep the person's features (more content, less style)",
+    )
+    add(
         "--style-scale",
         type=float,
         default=DEFAULTS["style_scale"],
@@ -254,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         width, height = result.image.size
         print(
             f"stylize: wrote {args.output} ({width}×{height}, {result.elapsed:.0f} s "
-            f"on {result.device})",
+            f"on {result.device}{_faces_kept(result.faces)})",
             file=sys.stderr,
         )
     if args.loss_plot:
@@ -272,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.config.write_text(json.dumps(settings, indent=2, default=str) + "\n")
     return 0
+
+
+def _faces_kept(count: int) -> str:
+    return "" if count == 0 else f", {count} face{'s' if count > 1 else ''} kept"
 
 
 def output_size(content: Image.Image, options: StyleOptions) -> tuple[int, int]:

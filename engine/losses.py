@@ -56,33 +56,49 @@ def _relative_mse(value: torch.Tensor, target: torch.Tensor, norm: torch.Tensor)
 
 
 class ContentLoss(nn.Module):
-    """Feature reconstruction error against the content photo's features."""
+    """Feature reconstruction error against the content photo's features. ``emphasis``
+    (1, 1, H, W) weighs each position's error: more than 1 where the photo must stay (faces)."""
 
     target: torch.Tensor
     norm: torch.Tensor
+    emphasis: torch.Tensor | None
 
-    def __init__(self, target: torch.Tensor) -> None:
+    def __init__(self, target: torch.Tensor, emphasis: torch.Tensor | None = None) -> None:
         super().__init__()
         self.register_buffer("target", target.detach())
         self.register_buffer("norm", target.detach().pow(2).mean().clamp_min(1e-8))
+        self.register_buffer("emphasis", emphasis)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return _relative_mse(features, self.target, self.norm)
+        if self.emphasis is None:
+            return _relative_mse(features, self.target, self.norm)
+        return ((features - self.target).pow(2) * self.emphasis).mean() / self.norm
 
 
 class StyleLoss(nn.Module):
-    """Gram-matrix error against the (blended) style target of one layer."""
+    """Gram-matrix error against the (blended) style target of one layer. With ``presence``
+    (1, 1, H, W, in (0, 1]) the picture's Gram matrix is a weighted average over positions:
+    where presence is low (faces) the style is hardly asked for, elsewhere in full."""
 
     target: torch.Tensor
     norm: torch.Tensor
+    root: torch.Tensor | None
 
-    def __init__(self, target_gram: torch.Tensor) -> None:
+    def __init__(self, target_gram: torch.Tensor, presence: torch.Tensor | None = None) -> None:
         super().__init__()
         self.register_buffer("target", target_gram.detach())
         self.register_buffer("norm", target_gram.detach().pow(2).mean().clamp_min(1e-8))
+        # gram(f·√p) sums p·f·fᵀ; times positions / Σp it is the weighted average
+        root = (
+            None
+            if presence is None
+            else presence.sqrt() * (presence.numel() / presence.sum()).sqrt()
+        )
+        self.register_buffer("root", root)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return _relative_mse(gram(features), self.target, self.norm)
+        weighted = features if self.root is None else features * self.root
+        return _relative_mse(gram(weighted), self.target, self.norm)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:

@@ -78,6 +78,9 @@ class StyleOptions:
     multiscale: bool | None = None  # None: on when max_side is at least twice min_scale
     min_scale: int = 128  # long side of the coarsest scale
     preserve_colors: bool = False
+    #: Faces found in the photo keep the person's features: more content, less style inside
+    #: each (engine.faces). No face found: the run is as without it.
+    keep_faces: bool = True
     style_scale: float = 1.0
     seed: int | None = None
     device: str = "auto"
@@ -171,3 +174,4 @@ class Result:
     losses: dict[str, float]
     device: str
     note: str | None = None  # e.g. "ran out of GPU memory; made at 358 px instead"
+    faces: int = 0  # faces kept (keep_faces and found in the photo)

@@ -70,6 +70,7 @@ class Painted:
     elapsed: float
     note: Note | None = None  # e.g. made smaller than asked: the GPU had no room for more
     making_of: bytes | None = field(default=None, repr=False)  # a short GIF of the run
+    faces: int = 0  # faces that kept the person's features (0: none found, or not asked)
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,14 @@ class ResultInfo:
     elapsed: float
     note: Note | None = None
     making_of: bool = False  # a film of the run is kept (for a day): see ``making_of``
+    faces: int = 0  # faces kept, for the caption to say so
 
     @classmethod
     def of(cls, painted: Painted) -> ResultInfo:
         film = painted.making_of is not None
-        return cls(painted.width, painted.height, painted.elapsed, painted.note, film)
+        return cls(
+            painted.width, painted.height, painted.elapsed, painted.note, film, painted.faces
+        )
 
     def to_json(self) -> JSON:
         fields = asdict(self)
@@ -95,7 +99,8 @@ class ResultInfo:
     @classmethod
     def from_json(cls, data: JSON) -> ResultInfo:
         """As ``to_json`` made it (a note from before notes were typed, a sentence, is
-        dropped: the picture's caption says its size anyway)."""
+        dropped: the picture's caption says its size anyway; a result from before faces were
+        counted kept none)."""
         note = data.get("note")
         typed = Note.from_json(note) if isinstance(note, dict) else None
         return cls(**{**data, "note": typed})

@@ -66,32 +66,42 @@ class JobOrder:
     strength: Strength = Strength.MEDIUM
     size: Size = Size.MEDIUM
     keep_colours: bool = False  # the photo's own colours, painted in the style's strokes
+    keep_faces: bool = True  # faces in the photo keep the person's features (the engine's)
 
     def to_json(self) -> JSON:
         return {
             "strength": self.strength.value,
             "size": self.size.value,
             "keep_colours": self.keep_colours,
+            "keep_faces": self.keep_faces,
         }
 
     @classmethod
     def from_json(cls, data: object) -> JobOrder:
         """The order ``data`` holds; raises ``ValueError`` for anything else. Fields missing
-        take their defaults (orders from before they existed)."""
+        take their defaults (orders from before they existed: faces were then kept too, as the
+        engine keeps them unless told otherwise)."""
         if not isinstance(data, dict):
             raise ValueError(f"a job order is an object, not {data!r}")
         if "preserve_colors" in data:  # a job queued before orders were typed
             rest = {key: value for key, value in data.items() if key != "preserve_colors"}
             data = {**rest, "keep_colours": data["preserve_colors"]}
-        unknown = set(data) - {"strength", "size", "keep_colours"}
+        unknown = set(data) - {"strength", "size", "keep_colours", "keep_faces"}
         if unknown:
             raise ValueError(f"a job order has no {sorted(unknown)}")
-        keep = data.get("keep_colours", False)
-        if not isinstance(keep, bool):
-            raise ValueError(f"keep_colours is true or false, not {keep!r}")
+        keep_colours = _flag(data, "keep_colours", False)
+        keep_faces = _flag(data, "keep_faces", True)
         strength = data.get("strength", Strength.MEDIUM.value)
         size = data.get("size", Size.MEDIUM.value)
-        return cls(Strength(strength), Size(size), keep)
+        return cls(Strength(strength), Size(size), keep_colours, keep_faces)
+
+
+def _flag(data: JSON, name: str, default: bool) -> bool:
+    """An order's yes-or-no field: JSON's true or false only (1 is a number, not a yes)."""
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} is true or false, not {value!r}")
+    return value
 
 
 class NoteCode(enum.StrEnum):

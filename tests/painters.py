@@ -2,7 +2,8 @@
 
 ``FakePainter`` paints on its own (inverting the photo); ``SteppedPainter`` paints one step
 each time the test allows one, so a test holds a job wherever it likes. Both refuse
-``REFUSE`` and crash on ``CRASH``.
+``REFUSE`` and crash on ``CRASH``. Each says it kept ``faces`` faces, as the engine says of
+the faces it found, when the order asks to keep them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def object_to(content: bytes) -> None:
         raise RuntimeError("simulated bug")
 
 
+def kept(found: int, order: JobOrder) -> int:
+    """The faces a painter says it kept: those it found, if the order asks to keep them."""
+    return found if order.keep_faces else 0
+
+
 @dataclass
 class FakePainter:
     """Inverts the content photo in ``steps`` steps of ``step_seconds``, reporting each one.
@@ -41,6 +47,7 @@ class FakePainter:
     steps: int = 5
     step_seconds: float = 0.01
     gate: threading.Event | None = None
+    faces: int = 0  # the faces "found" in every photo: kept when the order asks
     painted: list[JobOrder] = field(default_factory=list)  # the order of each finished job
     started: threading.Event = field(default_factory=threading.Event)
 
@@ -69,7 +76,8 @@ class FakePainter:
         out = io.BytesIO()
         result.save(out, "PNG")
         self.painted.append(order)
-        return Painted(out.getvalue(), *result.size, time.perf_counter() - began)
+        elapsed = time.perf_counter() - began
+        return Painted(out.getvalue(), *result.size, elapsed, faces=kept(self.faces, order))
 
 
 #: The picture a SteppedPainter paints, 8×8.
@@ -87,6 +95,7 @@ class SteppedPainter:
     steps: int = 3
     preview_at: int = 0  # the step that sends a preview (b"jpeg-N"); 0: none
     film: bytes | None = None  # the making-of it returns
+    faces: int = 0  # the faces "found" in every photo: kept when the order asks
     gate: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     started: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -113,4 +122,4 @@ class SteppedPainter:
             preview = f"jpeg-{step}".encode() if step == self.preview_at else None
             report(ProgressInfo(step, self.steps, 0, 1, 0.01 * step, 0.0, preview))
         self.painted.append(order)
-        return Painted(PNG, 8, 8, 0.05, making_of=self.film)
+        return Painted(PNG, 8, 8, 0.05, making_of=self.film, faces=kept(self.faces, order))

@@ -8,11 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
+from benchmarks import faces as faces_benchmark
 from benchmarks import report, speedup
 from benchmarks.evaluator import Evaluator
 from benchmarks.pairs import MissingImages, Pair, resolve
 from benchmarks.reference import run_reference
-from benchmarks.report import SECTION_BEGIN, SECTION_END, replace_section
+from benchmarks.report import replace_section
 from benchmarks.rows import Score
 from benchmarks.speedup import autograd_gram, todays_engine
 from benchmarks.suite import PairPlan, contact_sheet, output_size, run_pair
@@ -113,14 +114,18 @@ def test_todays_engine_differentiates_the_gram_by_autograd_and_puts_ours_back():
 def test_the_speedup_section_replaces_itself_and_outlives_a_results_write(tmp_path: Path):
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\nhand-written analysis\n")
-    replace_section(results, "## first\n")
-    replace_section(results, "## second\n")
+    replace_section(results, "## first\n", "speedup")
+    replace_section(results, "## faces\n", "faces")
+    replace_section(results, "## second\n", "speedup")
     text = results.read_text()
     assert text.startswith("# Benchmark results\n\nhand-written analysis\n")
     assert "## second" in text and "## first" not in text
-    assert text.count(SECTION_BEGIN) == text.count(SECTION_END) == 1
+    assert text.index("## second") < text.index("## faces")  # replaced in place
+    assert text.count("<!-- benchmarks.speedup: begin -->") == 1
+    assert text.count("<!-- benchmarks.speedup: end -->") == 1
     report.write(results, [], CPU, "config", None)
-    assert "hand-written" not in results.read_text() and "## second" in results.read_text()
+    text = results.read_text()
+    assert "hand-written" not in text and "## second" in text and "## faces" in text
 
 
 def test_today_and_new_run_interleaved_and_the_goals_are_judged_from_the_table(tmp_path: Path):
@@ -151,3 +156,34 @@ def test_today_and_new_run_interleaved_and_the_goals_are_judged_from_the_table(t
     goals = text.split("Goals:")[1]
     assert "new / today time" in goals and "faster than the reference" in goals
     assert (out / "cpu-default-tubingen-starry_night.jpg").is_file()
+
+
+def test_the_faces_benchmark_scores_each_strength_with_and_without_keeping(tmp_path: Path):
+    results, sheets = tmp_path / "RESULTS.md", tmp_path / "sheets"
+    argv = ["--pairs", "astronaut+great_wave", "--size", "64", "--steps", "2", "--device", "cpu"]
+    argv += ["--sheets", str(sheets), "--results", str(results)]
+    assert faces_benchmark.main(argv) == 0
+    text = results.read_text()
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| astronaut |")]
+    assert [(r[2], r[3]) for r in rows] == [
+        (strength, kept) for strength in ("light", "medium", "strong") for kept in ("—", "1")
+    ]
+    kept, not_kept = [float(r[4]) for r in rows[1::2]], [float(r[4]) for r in rows[::2]]
+    assert all(k < n for k, n in zip(kept, not_kept, strict=True))  # the face stays closer
+    assert "kept / not kept" in text
+    assert (sheets / "faces-astronaut-great_wave.jpg").is_file()
+    faceless = tmp_path / "street.png"
+    gradient(96, 72).save(faceless)
+    argv = ["--pairs", "astronaut+great_wave", "--size", "64", "--steps", "2", "--device", "cpu"]
+    argv += ["--cost", "--rounds", "2", "--faceless", str(faceless), "--results", str(results)]
+    assert faces_benchmark.main(argv) == 0
+    text = results.read_text()
+    assert "kept / not kept" in text  # the quality section stays
+    cost_section = text.split("What keeping faces costs")[1]
+    costs = [line.split(" | ") for line in cost_section.splitlines() if line.startswith("| ")]
+    costs = [row for row in costs if row[0] in ("| astronaut", "| street (no face)")]
+    assert [(row[0], row[1]) for row in costs] == [
+        ("| astronaut", "1"),
+        ("| street (no face)", "0"),
+    ]
+    assert all(len(row[3].split(", ")) == len(row[4].split(", ")) == 2 for row in costs)

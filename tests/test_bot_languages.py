@@ -129,7 +129,7 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
     "size_button": [(Size.LARGE, 768)],
     "preferences_panel": [
         (Size.LARGE, 768, True, Strength.STRONG),
-        (Size.SMALL, 256, False, "medium"),
+        (Size.SMALL, 256, False, "medium", False),
     ],
     "queued": [(0,), (1,), (3,), (7,)],
     "painting": [(0.4, 1, 2, 50)],
@@ -137,6 +137,7 @@ SAMPLES: dict[str, list[tuple[Any, ...]]] = {
     "status_queued": [(0,), (2,)],
     "status_painting": [(0.4, 50)],
     "result_caption": [(Strength.MEDIUM, (384, 288), 77)],
+    "faces_kept": [(1,), (2,), (5,)],
     "made_smaller": [(358, 512)],
     "duration": [(7,), (65,), (120,), (3600,), (18720,)],
     "too_many_pictures": [(40,)],

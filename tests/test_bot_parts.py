@@ -13,12 +13,13 @@ from bot.buttons import Action, ButtonData
 from bot.context import BotData
 from bot.i18n import ENGLISH
 from bot.limits import Limits
+from bot.preferences import Faces, Preferences, with_choice
 from bot.progress import ChatThrottle
 from bot.service import forget_idle
 from bot.sessions import Picture, Session, SessionStore, Stage
 from bot.telegram.app import build_application
 from config.settings import Secret, Settings
-from jobqueue import JobSpec, Strength
+from jobqueue import JobSpec, Size, Strength
 from jobqueue.embedded import EmbeddedQueue
 from tests.painters import FakePainter
 from tests.pictures import encode, gradient
@@ -118,6 +119,31 @@ def test_a_preference_or_language_button_past_the_known_ones_chooses_nothing():
     assert buttons.preference_chosen(last) is buttons.CHOICES[-1]
     assert buttons.language_chosen(ButtonData(Action.LANGUAGE, "2")) is None
     assert buttons.language_chosen(ButtonData(Action.LANGUAGE, "1")) == "ru"
+
+
+def test_the_faces_button_offers_the_other_way_and_older_settings_buttons_keep_their_meaning():
+    before_faces = [*Size, False, True, *Strength]  # what /settings buttons already in chats name
+    assert all(old is now for old, now in zip(before_faces, buttons.CHOICES, strict=False))
+    sides = {Size.SMALL: 43, Size.MEDIUM: 64, Size.LARGE: 256}
+
+    def faces_button(chosen: Preferences) -> tuple[str, object]:
+        [row] = [
+            row
+            for row in buttons.preferences_keyboard(ENGLISH, ALICE_KEYS, chosen, sides)
+            if "faces" in row[0].label
+        ]
+        [button] = row
+        data = ButtonData.decode(button.data)
+        assert data is not None and ALICE_KEYS.owns(button.data)
+        return button.label, buttons.preference_chosen(data)
+
+    kept = Preferences()
+    assert faces_button(kept) == (texts.FACES_KEPT_BUTTON, Faces.PAINT)  # on: a press turns it off
+    painted = with_choice(kept, Faces.PAINT)
+    assert painted == Preferences(keep_faces=False)
+    assert faces_button(painted) == (texts.FACES_PAINTED_BUTTON, Faces.KEEP)
+    assert with_choice(painted, Faces.KEEP) == kept
+    assert with_choice(painted, Faces.PAINT) == painted, "a press on an old panel: no flip back"
 
 
 def test_sentences_with_numbers():

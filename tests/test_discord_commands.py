@@ -178,6 +178,40 @@ async def test_a_settings_choice_redraws_the_panel_and_is_used_by_the_next_job(
     assert texts.COLOURS_KEPT in photo.content
 
 
+async def test_keep_faces_toggles_in_settings_for_the_next_job_and_outlives_a_restart(
+    server: DiscordApiServer, tmp_path: Path
+):
+    """The painter "finds" two faces in every photo and keeps them when the order asks."""
+    alice = server.add_user("alice")
+    dm = server.dm(alice)
+    painter = RecordingPainter(faces=2)
+    async with bot_on(server, tmp_path, painter):
+        panel = await command(server, alice, dm, "settings")
+        assert "• Faces: the person's features kept" in panel.content, "on unless turned off"
+        assert texts.FACES_KEPT_BUTTON in labels(panel)
+        pair = await send_pair(server, alice)
+        photo, _ = await result_after(server, dm, press(server, alice, pair, "Light"))
+        assert photo.content.endswith(" · 2 faces kept")
+
+        chosen = press(server, alice, panel, texts.FACES_KEPT_BUTTON)
+        assert (await note_for(server, chosen)).content == texts.PREFERENCE_SAVED
+        redrawn = await server.await_edit(dm, panel.id, after=chosen, contains="like the rest")
+        assert texts.FACES_PAINTED_BUTTON in labels(redrawn)
+        assert texts.FACES_KEPT_BUTTON not in labels(redrawn)
+        photo, _ = await result_after(server, dm, press(server, alice, pair, "Medium"))
+        assert "face" not in photo.content, "no face kept: the caption says nothing of faces"
+    assert [o.keep_faces for o in painter.painted] == [True, False]
+
+    after = RecordingPainter(faces=2)
+    async with bot_on(server, tmp_path, after):  # the same DATA_DIR
+        panel = await command(server, alice, dm, "settings")
+        assert "• Faces: painted like the rest" in panel.content
+        assert texts.FACES_PAINTED_BUTTON in labels(panel)
+        photo, _ = await result_after(server, dm, press(server, alice, pair, "Strong"))
+        assert "face" not in photo.content
+    assert [o.keep_faces for o in after.painted] == [False]
+
+
 async def test_language_panel_switches_to_russian(server: DiscordApiServer, tmp_path: Path):
     alice = server.add_user("alice")
     dm = server.dm(alice)

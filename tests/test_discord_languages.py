@@ -25,6 +25,7 @@ from tests.discord_chat import (
     result_after,
 )
 from tests.discordapi import DiscordApiServer
+from tests.painters import FakePainter
 
 RU = i18n.translator("ru")
 
@@ -63,6 +64,30 @@ async def test_a_russian_discord_gets_russian_answers_and_presses(
         photo, file = await result_after(server, dm, pressed)
         assert photo.content.startswith(RU(texts.STYLE_NAMES[Strength.LIGHT]))
         assert file.content == RU(texts.RESULT_FILE)
+
+
+async def test_keeping_faces_speaks_russian_in_settings_and_in_the_caption(
+    server: DiscordApiServer, tmp_path: Path
+):
+    olga = server.add_user("olga", locale="ru")
+    dm = server.dm(olga)
+    async with bot_on(server, tmp_path, FakePainter(faces=3)):  # three faces, kept
+        panel = await command(server, olga, dm, "settings")
+        assert "• Лица: черты человека сохраняются" in panel.content
+        assert "🙂 Сохранять лица: вкл" in labels(panel)
+        sent = server.user_sends_message(olga, dm, attachments=[PHOTO])
+        await server.await_message(dm, after=sent, contains=RU(texts.GOT_CONTENT))
+        sent = server.user_sends_message(olga, dm, attachments=[STYLE])
+        pair = await server.await_message(dm, after=sent, contains=RU(texts.PAIR_READY))
+        pressed = press(server, olga, pair, RU(texts.STRENGTH_LABELS[Strength.LIGHT]))
+        photo, _ = await result_after(server, dm, pressed)
+        assert photo.content.endswith(" · 3 лица сохранены")
+
+        chosen = press(server, olga, panel, "Сохранять лица")
+        assert (await note_for(server, chosen)).content == RU(texts.PREFERENCE_SAVED)
+        shown = await server.await_edit(dm, panel.id, after=chosen, contains="всё остальное")
+        assert "• Лица: рисуются, как всё остальное" in shown.content
+        assert "🙂 Сохранять лица: выкл" in labels(shown)
 
 
 async def test_paint_in_a_russian_server_answers_in_russian(

@@ -1,6 +1,7 @@
 """The vocabulary both sides of the queue speak (``jobqueue.orders``), read and written
 without a queue: the strength steps, sizes in pixels, and orders and notes as JSON, including
-what each side must refuse and the orders of jobs queued before orders were typed."""
+what each side must refuse and the orders of jobs queued before orders were typed; and what
+the queue keeps of a result (``ResultInfo``), as JSON, including records from before."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 
 import pytest
 
-from jobqueue import JobOrder, Note, NoteCode, Size, Strength
+from jobqueue import JobOrder, Note, NoteCode, Painted, ResultInfo, Size, Strength
 from jobqueue.orders import size_sides
 
 
@@ -48,18 +49,37 @@ def test_sizes_in_pixels_follow_medium_and_the_device(
 
 
 def test_an_order_crosses_the_queue_as_json_and_comes_back_the_same() -> None:
-    order = JobOrder(Strength.STRONG, Size.LARGE, keep_colours=True)
+    order = JobOrder(Strength.STRONG, Size.LARGE, keep_colours=True, keep_faces=False)
     written = order.to_json()
-    assert written == {"strength": "strong", "size": "large", "keep_colours": True}
+    assert written == {
+        "strength": "strong",
+        "size": "large",
+        "keep_colours": True,
+        "keep_faces": False,
+    }
     assert JobOrder.from_json(json.loads(json.dumps(written))) == order
-    assert JobOrder().to_json() == {"strength": "medium", "size": "medium", "keep_colours": False}
+    assert JobOrder().to_json() == {
+        "strength": "medium",
+        "size": "medium",
+        "keep_colours": False,
+        "keep_faces": True,
+    }
 
 
 def test_an_order_missing_fields_takes_the_defaults() -> None:
-    assert JobOrder.from_json({}) == JobOrder(Strength.MEDIUM, Size.MEDIUM, keep_colours=False)
+    assert JobOrder.from_json({}) == JobOrder(
+        Strength.MEDIUM, Size.MEDIUM, keep_colours=False, keep_faces=True
+    )
     assert JobOrder.from_json({"size": "small"}) == JobOrder(size=Size.SMALL)
     assert JobOrder.from_json({"strength": "light"}) == JobOrder(Strength.LIGHT)
     assert JobOrder.from_json({"keep_colours": True}) == JobOrder(keep_colours=True)
+    assert JobOrder.from_json({"keep_faces": False}) == JobOrder(keep_faces=False)
+
+
+def test_an_order_queued_before_faces_could_be_chosen_keeps_them() -> None:
+    old = {"strength": "light", "size": "small", "keep_colours": True}  # as the bot wrote it
+    assert JobOrder.from_json(old).keep_faces is True
+    assert JobOrder.from_json({"strength": "strong", "preserve_colors": False}).keep_faces
 
 
 @pytest.mark.parametrize("kept", [True, False])
@@ -75,6 +95,9 @@ def test_an_order_from_before_orders_were_typed_keeps_its_colours(kept: bool) ->
         ({"strength": "light", "steps": 9}, r"a job order has no \['steps'\]"),
         ({"keep_colours": "yes"}, "keep_colours is true or false, not 'yes'"),
         ({"keep_colours": 1}, "keep_colours is true or false, not 1"),
+        ({"keep_faces": "no"}, "keep_faces is true or false, not 'no'"),
+        ({"keep_faces": 0}, "keep_faces is true or false, not 0"),
+        ({"keep_faces": None}, "keep_faces is true or false, not None"),
         ({"strength": "brutal"}, "brutal"),
         ({"size": "huge"}, "huge"),
     ],
@@ -107,3 +130,19 @@ def test_a_note_crosses_the_queue_as_json_and_comes_back_the_same() -> None:
 def test_a_note_the_chat_side_does_not_understand_is_refused(data: object, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         Note.from_json(data)
+
+
+def test_a_result_crosses_the_queue_as_json_with_the_faces_kept() -> None:
+    note = Note(NoteCode.MADE_SMALLER, {"made": 358, "asked": 512})
+    painted = Painted(b"png", 358, 269, 79.4, note, making_of=b"GIF89a", faces=2)
+    result = ResultInfo.of(painted)
+    assert result == ResultInfo(358, 269, 79.4, note, making_of=True, faces=2)
+    written = result.to_json()
+    assert written["faces"] == 2
+    assert ResultInfo.from_json(json.loads(json.dumps(written))) == result
+    assert ResultInfo.of(Painted(b"png", 8, 8, 0.1)).faces == 0  # a painter that says nothing
+
+
+def test_a_result_recorded_before_faces_were_counted_kept_none() -> None:
+    old = {"width": 384, "height": 288, "elapsed": 77.0, "note": None, "making_of": False}
+    assert ResultInfo.from_json(old) == ResultInfo(384, 288, 77.0, faces=0)

@@ -56,8 +56,8 @@ class EnginePainter:
         return warm_up(self.base.device, self.base.weights, self.base.pooling)
 
     def options(self, order: JobOrder) -> StyleOptions:
-        """The base options with what the job asks: its strength, its colours, and its size,
-        turned into pixels here, by this painter's own device."""
+        """The base options with what the job asks: its strength, its colours, its faces, and
+        its size, turned into pixels here, by this painter's own device."""
         kind = resolve_device(self.base.device).type
         medium = self.base.max_side or MEDIUM_SIDE.get(kind, MEDIUM_SIDE["cpu"])
         return dataclasses.replace(
@@ -65,6 +65,7 @@ class EnginePainter:
             strength=Strength(order.strength.value),
             style_weight=None,
             preserve_colors=order.keep_colours,
+            keep_faces=order.keep_faces,
             max_side=size_sides(medium, kind)[order.size],
         )
 
@@ -93,7 +94,8 @@ class EnginePainter:
         result.image.save(png, "PNG")
         width, height = result.image.size
         film = frames.film(result.image)
-        return Painted(png.getvalue(), width, height, result.elapsed, _note(result, chosen), film)
+        note = _note(result, chosen)
+        return Painted(png.getvalue(), width, height, result.elapsed, note, film, result.faces)
 
 
 def painter_for(settings: Settings) -> EnginePainter:

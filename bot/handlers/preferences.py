@@ -1,5 +1,6 @@
-"""A user's preferences: /language, and /settings (size, colours, default strength). Each
-panel is a message of buttons; a press keeps the choice (in DATA_DIR) and redraws the panel."""
+"""A user's preferences: /language, and /settings (size, colours, faces, default strength).
+Each panel is a message of buttons; a press keeps the choice (in DATA_DIR) and redraws the
+panel."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ async def choose_language(press: Press, data: BotData) -> None:
 
 
 async def show_preferences(turn: Turn, data: BotData) -> None:
-    """/settings: size, colours and default strength, with buttons that change them."""
+    """/settings: size, colours, faces and default strength, with buttons that change them."""
     text, keyboard = _preferences_panel(turn, data)
     await turn.messenger.send_text(turn.place, text, keyboard)
 
@@ -66,6 +67,11 @@ def _preferences_panel(turn: Turn, data: BotData) -> tuple[str, Keyboard]:
     t, chosen = translator_of(turn, data), preferences_of(turn, data)
     sides = output_sides(data.settings)
     text = texts.preferences_panel(
-        t, chosen.size, sides[chosen.size], chosen.keep_colours, chosen.strength
+        t,
+        chosen.size,
+        sides[chosen.size],
+        chosen.keep_colours,
+        chosen.strength,
+        chosen.keep_faces,
     )
     return text, buttons.preferences_keyboard(t, owner_of(turn, data), chosen, sides)
