@@ -65,10 +65,12 @@ class ChatThrottle:
         self._next_slot[chat_id] = slot + self.interval
         self._next_any = slot + self.spacing
         self._prune(now)
-        if slot > now:
+        if slot > now:  # (">=": a sleep of 0 s changes nothing: equivalent)
             await asyncio.sleep(slot - now)
 
     def _prune(self, now: float) -> None:
+        # (">=" in either place: memory for one chat more, a slot at ``now`` waits 0 s whether
+        # kept or not: equivalent)
         if len(self._next_slot) > self._PRUNE_ABOVE:
             self._next_slot = {chat: t for chat, t in self._next_slot.items() if t > now}
 
@@ -95,9 +97,11 @@ class ProgressMessage:
         self._preview_interval = preview_interval
         self._clock = clock
         self.message_id: int | None = None
-        self._caption: str | None = None
+        self._caption: str | None = None  # (no caption is "" either: equivalent)
         self._last_preview = clock()
         self._changed = asyncio.Event()
+        # (the first event replaces it, or the job has ended and close() rewrites the caption
+        # at once: another placeholder is equivalent)
         self._state: JobEvent = Queued(0)
         self._preview: bytes | None = None  # the latest preview not shown yet
         self._outcome: Outcome | None = None

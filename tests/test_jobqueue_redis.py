@@ -494,6 +494,9 @@ async def test_a_worker_without_redis_exits_1() -> None:
         ("redis://:hunter2@db:6379/0", "redis://:***@db:6379/0"),
         ("redis://db:6379/0?password=hunter2", "redis://db:6379/0?password=***"),
         ("redis://db/0?db=1&pass%77ord=hunter%32", "redis://db/0?db=1&password=***"),
+        ("redis://app:hunter2@db:6379/0", "redis://app:***@db:6379/0"),  # the user stays
+        ("redis://:hunt@er2@db:6379/0", "redis://:***@db:6379/0"),  # an "@" in the password
+        ("redis://db/0?password=hunter=2", "redis://db/0?password=***"),  # an "=" in it
     ],
 )
 def test_the_queue_never_names_its_password(url: str, shown: str):

@@ -273,7 +273,8 @@ class Store:
             state=state,
             order=JobOrder.from_json(json.loads(row["options"])),
             meta=json.loads(row["meta"]),
-            # every waiting job is in ``positions``: its default 0 is never used
+            # every waiting job is in ``positions`` (its default 0 is never used) and no other
+            # job is (dropping the state test: equivalent)
             ahead=positions.get(job_id, 0) if state is JobState.QUEUED else 0,
             progress=self.progress.get(job_id),
             error=row["error"],

@@ -89,10 +89,12 @@ def snapshot_of(
     if owner is None or order is None:
         return None
     outcome = json.loads(raw_outcome) if raw_outcome else None
+    # (cancelled=None: read for its truth only: equivalent)
     state, error, result = state_of(outcome, job, cancelled=bool(cancel))
     progress, previews = None, 0
     if state is JobState.RUNNING and job is not None and job.meta.get("attempt") == job.attempts:
         progress = ProgressInfo.from_json(job.meta["progress"])
+        # (the reporter writes "preview" with every "progress": the default is equivalent)
         previews = int(job.meta.get("preview", 0))
     ahead = 0
     if state is JobState.QUEUED and place is not None:  # else a worker is taking it

@@ -39,6 +39,7 @@ class SaqQueue(SaqRedisQueue):
     return {}
     """
 
+    # (``abort`` is saq's parameter, unused here: its mutants are equivalent)
     async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
         """Hand back the jobs of workers that died; at most once per ``lock`` s, queue-wide."""
         if self._cleanup_script is None:
