@@ -21,6 +21,7 @@ from bot.messenger import Keyboard, Photo, Place, Posted, Trouble, Unreachable
 from bot.sessions import SessionStore
 from bot.turns import Person, Press, Turn
 from config.settings import Secret, Settings
+from tests.messengers import Unexpected
 from tests.pictures import encode, gradient
 
 ALICE = Person(1001)
@@ -39,7 +40,7 @@ class Message:
 
 
 @dataclass
-class FakeChat:
+class FakeChat(Unexpected):
     """The platform: photos and texts sent, photos edited; ``edit_failure`` refuses edits.
     A picture uploaded comes back with a file id; one sent by file id keeps it."""
 
@@ -76,36 +77,6 @@ class FakeChat:
             raise self.edit_failure
         self.edits.append(Message(photo, caption, keyboard))
         return self._posted(photo)
-
-    # What the gallery never does:
-
-    async def send_file(
-        self,
-        place: Place,
-        data: bytes,
-        filename: str,
-        caption: str,
-        keyboard: Keyboard | None = None,
-    ) -> Posted:
-        raise AssertionError("not the gallery's")
-
-    async def send_film(self, place: Place, data: bytes, filename: str, caption: str) -> Posted:
-        raise AssertionError("not the gallery's")
-
-    async def edit_text(
-        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
-    ) -> None:
-        raise AssertionError("not the gallery's")
-
-    async def edit_caption(
-        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None
-    ) -> None:
-        raise AssertionError("not the gallery's")
-
-    async def edit_keyboard(
-        self, chat_id: int, message_id: int, keyboard: Keyboard | None = None
-    ) -> None:
-        raise AssertionError("not the gallery's")
 
 
 @dataclass

@@ -39,6 +39,7 @@ from jobqueue import (
     ResultInfo,
     Started,
 )
+from tests.messengers import Unexpected
 
 CHAT = 42
 MESSAGE = 7
@@ -56,7 +57,7 @@ class Edit:
 
 
 @dataclass
-class FakeChat:
+class FakeChat(Unexpected):
     """The chat platform: one photo sent, then edits; ``failures`` are what the next edits
     raise, in order (``send_failure``: what the send raises)."""
 
@@ -99,34 +100,6 @@ class FakeChat:
         self._fail_maybe()
         self.edits.append(Edit(caption, photo, keyboard))
         return Posted(MESSAGE)
-
-    # What a progress message never does:
-
-    async def send_text(self, place: Place, text: str, keyboard: Keyboard | None = None) -> Posted:
-        raise AssertionError("not a progress message's")
-
-    async def send_file(
-        self,
-        place: Place,
-        data: bytes,
-        filename: str,
-        caption: str,
-        keyboard: Keyboard | None = None,
-    ) -> Posted:
-        raise AssertionError("not a progress message's")
-
-    async def send_film(self, place: Place, data: bytes, filename: str, caption: str) -> Posted:
-        raise AssertionError("not a progress message's")
-
-    async def edit_text(
-        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
-    ) -> None:
-        raise AssertionError("not a progress message's")
-
-    async def edit_keyboard(
-        self, chat_id: int, message_id: int, keyboard: Keyboard | None = None
-    ) -> None:
-        raise AssertionError("not a progress message's")
 
     async def edit_sent(self) -> None:
         """Until the next edit is tried, succeeded or not."""
