@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 
 import pytest
 
@@ -26,6 +27,7 @@ from tests.chat import (
     painting,
     pending_jobs,
     press_strength,
+    watch_engine,
 )
 from tests.pictures import encode, gradient, stripes
 
@@ -54,10 +56,20 @@ EVERY_METHOD = (
 
 
 async def test_a_fifth_of_every_call_failing_loses_no_result_and_no_answer(
-    start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
+    start_bot: StartBot,
+    telegram: BotApiServer,
+    send_pair: SendPair,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     users = (ALICE, BOB, CAROL)
-    async with start_bot(engine_steps=12, preview_interval=0.5) as application:
+
+    def slow_until_a_preview(_: object) -> None:
+        """However fast the CPU, painting lasts until a preview edit has been tried."""
+        if not telegram.calls("editMessageMedia"):
+            time.sleep(0.1)
+
+    watch_engine(monkeypatch, after_report=slow_until_a_preview)
+    async with start_bot(engine_steps=12, preview_interval=0.2) as application:
         for method in EVERY_METHOD:  # each fails at least once each way, then at random
             telegram.inject_error(method, 500, "Internal Server Error")
             telegram.flood_limit(method)

@@ -271,10 +271,16 @@ async def test_an_engine_failure_after_progress_turns_the_message_into_a_retry(
 
 
 async def test_two_users_paint_at_once_in_one_group(
-    start_bot: StartBot, telegram: BotApiServer, send_pair: SendPair
+    start_bot: StartBot,
+    telegram: BotApiServer,
+    send_pair: SendPair,
+    monkeypatch: pytest.MonkeyPatch,
 ):
+    bob_waits = threading.Event()  # however fast the CPU, Alice's job ends after Bob queued
+    watch_engine(monkeypatch, after_report=lambda p: p.step < p.total or bob_waits.wait(60))
     async with start_bot(engine_steps=30):
         jobs = await alice_paints_bob_waits(telegram, send_pair, group=GROUP)
+        bob_waits.set()
         # Every message about a job answers the pair preview its button was on.
         assert jobs.alice_progress.reply_to_message_id == jobs.alice_pair.message_id
         assert jobs.bob_progress.reply_to_message_id == jobs.bob_pair.message_id
