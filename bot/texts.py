@@ -37,7 +37,7 @@ INTRO = N_(
     "Photos are fine; for the best quality send them as files (JPEG, PNG or WebP). "
     "An album of two works too.\n"
     "/status shows where your picture is; /cancel stops it or starts over. "
-    "/settings sets the size and colours, /language the language."
+    "/settings sets the size, the colours and whether faces are kept, /language the language."
 )
 GROUP_NOTE = N_("In a group, reply to one of my messages with your picture.")
 #: A Discord server's GROUP_NOTE: there the bot reads no ordinary messages; /paint takes all.
@@ -49,7 +49,7 @@ COMMAND_DESCRIPTIONS = {
     "status": N_("Where is my picture?"),
     "cancel": N_("Stop my picture or start over"),
     "styles": N_("Pick a famous painting as the style"),
-    "settings": N_("Size, colours and strength of my pictures"),
+    "settings": N_("Size, colours, faces and strength of my pictures"),
     "language": N_("Change the language"),
 }
 

@@ -34,7 +34,7 @@ class Strength(enum.StrEnum):
 
 
 #: Style/content weight ratios, calibrated by eye on tubingen + starry_night and
-#: tubingen + the_scream (see README); losses are normalised so they hold at any size.
+#: tubingen + the_scream; losses are normalised so they hold at any size.
 STRENGTH_STYLE_WEIGHTS: dict[Strength, float] = {
     Strength.LIGHT: 3.0,
     Strength.MEDIUM: 10.0,
