@@ -11,6 +11,10 @@ What a user chose with /settings and /language (:class:`~bot.preferences.Prefere
 per user, whatever the chat, in the same database's ``preferences`` table; the sweep of idle
 sessions leaves it alone. A column added to it since (``_ADDED_COLUMNS``) is added to an older
 database in place when the store opens, its rows kept, each with the column's default.
+
+The language a user's app says it speaks is kept too (``app_languages``): Discord says it only
+with an interaction, not with a DM, and a DM after a restart must be answered in it all the
+same. It is not a choice, so it is not a preference: /language outweighs it.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ CREATE TABLE IF NOT EXISTS preferences (
     keep_colours INTEGER NOT NULL,
     strength     TEXT    NOT NULL,
     keep_faces   INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS app_languages (
+    user_id  INTEGER PRIMARY KEY,
+    language TEXT NOT NULL
 );
 """
 #: Columns added since the first ``preferences`` table, with what their rows then hold (the
@@ -190,6 +198,7 @@ class SessionStore:
         self.database = Database(self.root, DATABASE, _SCHEMA)
         self._sessions: dict[tuple[int, int], Session] = {}
         self._preferences: dict[int, Preferences] = {}
+        self._app_languages: dict[int, str | None] = {}
 
     def open(self) -> None:
         self.database.open()
@@ -199,6 +208,7 @@ class SessionStore:
         """Close the database; the sessions and their files stay for the next start."""
         self._sessions.clear()
         self._preferences.clear()
+        self._app_languages.clear()
         self.database.close()
 
     def get(self, chat_id: int, user_id: int) -> Session:
@@ -259,6 +269,25 @@ class SessionStore:
             ),
         )
         self._preferences[user_id] = preferences
+
+    def app_language(self, user_id: int) -> str | None:
+        """The language the user's app last said (e.g. "ru"); None if it never said."""
+        if user_id not in self._app_languages:
+            row = self.database.execute(
+                "SELECT language FROM app_languages WHERE user_id = ?", (user_id,)
+            ).fetchone()
+            self._app_languages[user_id] = None if row is None else row["language"]
+        return self._app_languages[user_id]
+
+    def remember_app_language(self, user_id: int, language: str) -> None:
+        """Keep what the user's app says now; written only when it changed (it seldom does)."""
+        if self.app_language(user_id) == language:
+            return
+        self.database.execute(
+            "INSERT OR REPLACE INTO app_languages (user_id, language) VALUES (?, ?)",
+            (user_id, language),
+        )
+        self._app_languages[user_id] = language
 
     def _migrate(self) -> None:
         """A ``DATA_DIR`` from before a preference existed: its column is added, rows kept.

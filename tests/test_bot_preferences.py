@@ -144,6 +144,26 @@ def test_preferences_are_kept_per_user_across_a_restart(tmp_path: Path):
     store.close()
 
 
+def test_the_language_an_app_said_is_kept_per_user_and_is_no_choice(tmp_path: Path):
+    store = SessionStore(tmp_path)
+    store.open()
+    assert store.app_language(ALICE) is None
+    store.remember_app_language(ALICE, "ru")
+    store.remember_app_language(BOB, "en-GB")
+    store.close()
+
+    store = SessionStore(tmp_path)
+    store.open()
+    assert (store.app_language(ALICE), store.app_language(BOB)) == ("ru", "en-GB")
+    store.remember_app_language(ALICE, "uk")
+    assert store.app_language(ALICE) == "uk"
+    assert store.preferences(ALICE) == Preferences(), "/language was not chosen"
+    store.close()
+    store.open()
+    assert store.app_language(ALICE) == "uk"
+    store.close()
+
+
 #: The preferences table as it was before faces could be chosen: two users' choices in it.
 PREFERENCES_BEFORE_FACES = """
 CREATE TABLE preferences (

@@ -66,6 +66,25 @@ async def test_a_russian_discord_gets_russian_answers_and_presses(
         assert file.content == RU(texts.RESULT_FILE)
 
 
+async def test_a_dm_after_a_restart_speaks_the_language_of_the_last_interaction(
+    server: DiscordApiServer, tmp_path: Path
+):
+    olga = server.add_user("olga", locale="ru")
+    dm = server.dm(olga)
+    async with bot_on(server, tmp_path):
+        await command(server, olga, dm, "start")
+    async with bot_on(server, tmp_path):  # a new process: only DATA_DIR remembers her
+        sent = server.user_sends_message(olga, dm, attachments=[PHOTO])
+        got = await server.await_message(dm, after=sent)
+        assert got.content == RU(texts.GOT_CONTENT)
+        # Her app speaks English now: her next interaction says so, and her DMs follow it.
+        await command(server, olga, dm, "status", locale="en-GB")
+    async with bot_on(server, tmp_path):
+        sent = server.user_sends_message(olga, dm, attachments=[STYLE])
+        got = await server.await_message(dm, after=sent)
+        assert got.content == texts.PAIR_READY
+
+
 async def test_keeping_faces_speaks_russian_in_settings_and_in_the_caption(
     server: DiscordApiServer, tmp_path: Path
 ):

@@ -68,8 +68,6 @@ class StyleBotClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         commands.register(self.tree, self.run_command, self.paint, self.data.gallery)
         self.lanes = UserLanes()
-        #: Each user's Discord language as their latest interaction said (a DM does not).
-        self.locales: dict[int, str] = {}
         shared.receivers.append(lambda: self.is_ready() and not self.is_closed())
 
     async def setup_hook(self) -> None:
@@ -93,10 +91,16 @@ class StyleBotClient(discord.Client):
     # ---- what people send and press -----------------------------------------------------
 
     def _person(self, user: discord.User | discord.Member) -> Person:
-        return person_of(user, self.locales.get(user.id))
+        return person_of(user, self._locale(user.id))
+
+    def _locale(self, user_id: int) -> str | None:
+        """The user's Discord language as their latest interaction said (a DM does not);
+        kept under ``DATA_DIR``, so a DM after a restart is answered in it too."""
+        return self.data.sessions.app_language(user_id)
 
     def _remember(self, interaction: discord.Interaction) -> str:
-        locale = self.locales[interaction.user.id] = locale_of(interaction)
+        locale = locale_of(interaction)
+        self.data.sessions.remember_app_language(interaction.user.id, locale)
         return locale
 
     async def on_message(self, message: discord.Message) -> None:
@@ -105,7 +109,7 @@ class StyleBotClient(discord.Client):
         if message.author.bot or message.guild is not None:
             return
         self.data.metrics.updates.labels("discord").inc()
-        turn = turn_of_message(message, self.messenger, self.locales.get(message.author.id))
+        turn = turn_of_message(message, self.messenger, self._locale(message.author.id))
         async with self.lanes.lane(turn.person.user_id):
             sorry = guards.stranger(turn.person, self.data)
             if sorry is not None:
