@@ -38,7 +38,7 @@ from jobqueue.logs import current_job
 from . import buttons, i18n, media, texts
 from .context import BotData
 from .i18n import Translator
-from .messenger import Place, Posted
+from .messenger import Place, Posted, TooBig
 from .preferences import Preferences
 from .progress import Outcome, ProgressMessage
 from .retry import with_retries
@@ -273,13 +273,17 @@ async def deliver(data: BotData, record: JobRecord, ticket: Ticket, result: Resu
 
     async def send_file() -> Posted:
         film = record.id if result.making_of else None
-        return await messenger.send_file(
-            ticket.place,
-            png,
-            f"stylized-{strength.value}.png",
-            t(texts.RESULT_FILE),
-            buttons.result_keyboard(t, ticket.owner(data), ticket.pair_id, strength, film),
-        )
+        keyboard = buttons.result_keyboard(t, ticket.owner(data), ticket.pair_id, strength, film)
+        name = f"stylized-{strength.value}"
+        try:
+            return await messenger.send_file(
+                ticket.place, png, f"{name}.png", t(texts.RESULT_FILE), keyboard
+            )
+        except TooBig:  # over the chat's upload limit (Discord's 10 MB: a large GPU picture)
+            jpeg = await media.full_jpeg(png)
+            return await messenger.send_file(
+                ticket.place, jpeg, f"{name}.jpg", t(texts.RESULT_FILE_JPEG), keyboard
+            )
 
     await with_retries(send_file, RESULT_GIVE_UP_SECONDS, f"result file of job {record.id}")
     logger.info("Job %s delivered", record.id)

@@ -277,6 +277,10 @@ FAILED = N_("Sorry, this one didn't work: {reason}")
 #: The queue's own apology (``jobqueue.FAILURE_MESSAGE``), worded here for every language.
 PAINTING_WENT_WRONG = N_("Something went wrong while painting. Please try again.")
 RESULT_FILE = N_("The same picture as a PNG file: no compression, every detail.")
+#: The file instead of the PNG where the PNG is over the chat's upload limit (Discord's 10 MB).
+RESULT_FILE_JPEG = N_(
+    "The same picture as a full-size JPEG file: as a PNG it is over this chat's upload limit."
+)
 SOMETHING_WENT_WRONG = N_("Sorry, something went wrong on my side. Please try again.")
 STYLE_NAMES = {
     Strength.LIGHT: N_("Light style"),

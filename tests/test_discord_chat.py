@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from bot import texts
 from jobqueue import Strength
@@ -83,6 +83,32 @@ async def test_a_dm_pair_painted_by_the_engine_and_delivered(
     assert lossless.size == photo.image().size
     assert labels(file) == [texts.STRONGER_BUTTON, texts.NEW_PAIR_BUTTON, texts.MAKING_OF_BUTTON]
     assert len(results_after(server, dm, pressed.marker)) == 2, "one result, sent once"
+
+
+async def test_a_result_over_the_upload_limit_comes_as_a_full_size_jpeg_with_its_buttons(
+    tmp_path: Path,
+):
+    noisy = noise(128, 128)  # its PNG (49 kB) is over the limit, the best JPEG (40 kB) not
+    with fake_discord(upload_limit=45_000) as server:
+        alice = server.add_user("alice")
+        dm = server.dm(alice)
+        async with bot_on(server, tmp_path):
+            pair = await send_pair(server, alice, png("noise.png", noisy))
+            pressed = press(server, alice, pair, "Light")
+            photo, file = await result_after(server, dm, pressed, timeout=RESULT_TIMEOUT)
+            stronger = press(server, alice, file, texts.STRONGER_BUTTON)  # its buttons work
+            _, medium = await result_after(server, dm, stronger, timeout=RESULT_TIMEOUT)
+
+    assert photo.content.startswith("Light style · 128×128 px")
+    assert file.content == texts.RESULT_FILE_JPEG
+    assert [a.filename for a in file.attachments] == ["stylized-light.jpg"]
+    picture = file.image()
+    assert (picture.format, picture.size) == ("JPEG", (128, 128))
+    painted = ImageOps.invert(noisy.convert("RGB"))  # what the test painter makes of it
+    assert max(ImageStat.Stat(ImageChops.difference(picture, painted)).mean) < 5  # q95, 4:4:4
+    assert labels(file) == [texts.STRONGER_BUTTON, texts.NEW_PAIR_BUTTON]
+    assert len(results_after(server, dm, pressed.marker)) == 4, "each result sent once"
+    assert [a.filename for a in medium.attachments] == ["stylized-medium.jpg"]
 
 
 async def test_one_job_card_edited_in_place_from_queued_to_percent_to_done(
