@@ -180,6 +180,13 @@ class Session:
         self.pair_preview = None
 
 
+# Mutation testing: mutants that change only the case of SQL are equivalent (SQLite and
+# ``sqlite3.Row`` ignore it), as are those of the in-memory caches of sessions and preferences
+# (every change is written through: a miss reads the same from SQLite), of the length of the
+# random file names and pair ids, and ``continue`` → ``break`` in ``_migrate`` while one
+# column has been added.
+
+
 class SessionStore:
     """Every user's session, loaded from ``DATA_DIR`` when the user next writes."""
 

@@ -215,6 +215,61 @@ def test_a_session_outlives_the_process_with_its_pictures_and_pair(tmp_path):
     again.close()
 
 
+def test_a_pair_and_its_buttons_exist_only_while_both_pictures_do(tmp_path):
+    store = SessionStore(tmp_path, owners="discord:")
+    store.open()
+    session = store.get(chat_id=1, user_id=2)
+    assert session.owner == "discord:2"
+    session.add(stored_picture(session))
+    assert session.pair_id is None, "a photo alone is no pair"
+    session.add(stored_picture(session))
+    session.remember_preview("preview-file-id")
+    old_pair = session.pair_id or ""
+    session.choose_style(stored_picture(session))
+    assert session.pair_id not in (None, old_pair) and session.pair_preview is None
+    pair = session.pair_id or ""
+    assert session.style is not None
+    session.style.delete()  # e.g. DATA_DIR cleaned by hand while the bot was down
+    session.style.delete()  # gone already: no harm
+    store.close()
+
+    store.open()
+    restored = store.peek(chat_id=1, user_id=2)
+    assert restored.content == session.content and restored.style is None
+    assert restored.pair_id is None and not restored.owns(pair), "its buttons went stale"
+    assert restored.last_seen == session.last_seen and restored.owner == "discord:2"
+    store.close()
+    plain = SessionStore(tmp_path)  # the default: Telegram's, whose ids are the owners
+    plain.open()
+    assert plain.peek(chat_id=1, user_id=2).owner == "2"
+    plain.close()
+
+
+def test_clearing_deletes_the_pictures_and_forgetting_the_whole_session(tmp_path):
+    store = SessionStore(tmp_path)
+    store.open()
+    empty = store.get(chat_id=1, user_id=1)
+    empty.clear()  # no folder yet: nothing to delete, no error
+    store.close()
+    store.open()
+    store.forget(store.peek(chat_id=1, user_id=1))  # as the idle sweep does: not in memory
+
+    session = store.get(chat_id=1, user_id=2)
+    session.add(stored_picture(session))
+    session.add(stored_picture(session))
+    session.remember_preview("preview-file-id")
+    session.clear()
+    assert not session.folder.exists()
+    assert (session.content, session.style, session.pair_id, session.pair_preview) == (None,) * 4
+
+    session.add(stored_picture(session))
+    store.forget(session)
+    assert not session.folder.exists()
+    again = store.get(chat_id=1, user_id=2)
+    assert again is not session and again.content is None, "forgotten in memory too"
+    store.close()
+
+
 async def test_the_idle_sweep_forgets_old_sessions_but_not_one_whose_job_runs(tmp_path):
     now = [0.0]
     data = BotData()

@@ -158,6 +158,9 @@ def test_the_language_an_app_said_is_kept_per_user_and_is_no_choice(tmp_path: Pa
     store.remember_app_language(ALICE, "uk")
     assert store.app_language(ALICE) == "uk"
     assert store.preferences(ALICE) == Preferences(), "/language was not chosen"
+    written = store.database.execute("SELECT total_changes()").fetchone()[0]
+    store.remember_app_language(ALICE, "uk")  # every interaction says it: written once
+    assert store.database.execute("SELECT total_changes()").fetchone()[0] == written
     store.close()
     store.open()
     assert store.app_language(ALICE) == "uk"
