@@ -221,10 +221,11 @@ def test_a_pair_and_its_buttons_exist_only_while_both_pictures_do(tmp_path):
     session = store.get(chat_id=1, user_id=2)
     assert session.owner == "discord:2"
     session.add(stored_picture(session))
-    assert session.pair_id is None, "a photo alone is no pair"
+    alone = session.pair_id
     session.add(stored_picture(session))
     session.remember_preview("preview-file-id")
     old_pair = session.pair_id or ""
+    assert alone is None and old_pair, "a photo alone is no pair; with a style it is"
     session.choose_style(stored_picture(session))
     assert session.pair_id not in (None, old_pair) and session.pair_preview is None
     pair = session.pair_id or ""
