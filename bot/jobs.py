@@ -271,19 +271,24 @@ async def deliver(data: BotData, record: JobRecord, ticket: Ticket, result: Resu
         await with_retries(send_photo, RESULT_GIVE_UP_SECONDS, f"result photo of job {record.id}")
         await data.queue.annotate(record.id, photo_sent=True)
 
+    too_big = False  # the PNG is over the chat's upload limit: later tries skip it
+
     async def send_file() -> Posted:
+        nonlocal too_big
         film = record.id if result.making_of else None
         keyboard = buttons.result_keyboard(t, ticket.owner(data), ticket.pair_id, strength, film)
         name = f"stylized-{strength.value}"
-        try:
-            return await messenger.send_file(
-                ticket.place, png, f"{name}.png", t(texts.RESULT_FILE), keyboard
-            )
-        except TooBig:  # over the chat's upload limit (Discord's 10 MB: a large GPU picture)
-            jpeg = await media.full_jpeg(png)
-            return await messenger.send_file(
-                ticket.place, jpeg, f"{name}.jpg", t(texts.RESULT_FILE_JPEG), keyboard
-            )
+        if not too_big:
+            try:
+                return await messenger.send_file(
+                    ticket.place, png, f"{name}.png", t(texts.RESULT_FILE), keyboard
+                )
+            except TooBig:  # Discord's 10 MB, say, and a large picture from a GPU
+                too_big = True
+        jpeg = await media.full_jpeg(png)
+        return await messenger.send_file(
+            ticket.place, jpeg, f"{name}.jpg", t(texts.RESULT_FILE_JPEG), keyboard
+        )
 
     await with_retries(send_file, RESULT_GIVE_UP_SECONDS, f"result file of job {record.id}")
     logger.info("Job %s delivered", record.id)

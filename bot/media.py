@@ -117,21 +117,19 @@ def _side_by_side(*pictures: Picture) -> bytes:
 
 async def photo_of(png: bytes) -> bytes:
     """A JPEG of a finished picture, for the photo shown in the chat."""
-
-    def convert() -> bytes:
-        with Image.open(io.BytesIO(png)) as image:
-            return _encode(image.convert("RGB"), "JPEG", quality=JPEG_QUALITY)
-
-    return await asyncio.to_thread(convert)
+    return await _jpeg_of(png, quality=JPEG_QUALITY)
 
 
 async def full_jpeg(png: bytes) -> bytes:
     """A finished picture as close as a JPEG gets (quality 95, colour at full resolution), for
     a chat whose upload limit the PNG is over."""
+    return await _jpeg_of(png, quality=95, subsampling=0)
 
+
+async def _jpeg_of(png: bytes, **params: object) -> bytes:
     def convert() -> bytes:
         with Image.open(io.BytesIO(png)) as image:
-            return _encode(image.convert("RGB"), "JPEG", quality=95, subsampling=0)
+            return _encode(image.convert("RGB"), "JPEG", **params)
 
     return await asyncio.to_thread(convert)
 
